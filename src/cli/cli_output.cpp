@@ -1,0 +1,45 @@
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "cli/output.h"
+
+namespace exliar::cli {
+
+int emit(Context& ctx, std::string_view text) {
+  if (ctx.output_file.empty()) {
+    std::fwrite(text.data(), 1, text.size(), ctx.output.out);
+    std::fflush(ctx.output.out);
+    return kOk;
+  }
+  // -o names a file on the machine running exliar, not inside --root.
+  auto host = RealFs::open("/");
+  if (!host) {
+    error(ctx, host.error().describe());
+    return kEnvironment;
+  }
+  std::string p = ctx.output_file;
+  if (p.front() != '/') {
+    char buf[4096];
+    if (getcwd(buf, sizeof buf)) p = std::string(buf) + "/" + p;
+  }
+  if (auto r = host->write_atomic(p, text, 0644); !r) {
+    error(ctx, r.error().describe());
+    return kEnvironment;
+  }
+  return kOk;
+}
+
+int emit_json(Context& ctx, const nlohmann::ordered_json& j) { return emit(ctx, j.dump(2) + "\n"); }
+
+void say(const Context& ctx, std::string_view msg) {
+  if (ctx.output.verbosity == Verbosity::quiet) return;
+  std::fprintf(ctx.output.err, "%.*s\n", static_cast<int>(msg.size()), msg.data());
+}
+
+void error(const Context& ctx, std::string_view msg) {
+  std::fprintf(ctx.output.err, "exliar: error: %.*s\n", static_cast<int>(msg.size()), msg.data());
+}
+
+}  // namespace exliar::cli

@@ -1,0 +1,118 @@
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "host/text.h"
+#include "probe/inventory_json.h"
+#include "probe/probe.h"
+#include "ui/describe.h"
+#include "ui/text.h"
+
+namespace exliar::cli {
+
+namespace {
+
+using ui::Color;
+using ui::paint;
+
+std::string system_text(const Inventory& inv, bool color) {
+  const System& s = inv.system;
+  auto val = [](const std::optional<std::string>& v) { return v ? *v : std::string("unknown"); };
+  std::string distro = s.distro.pretty_name ? *s.distro.pretty_name : val(s.distro.id);
+  if (s.distro.id && s.distro.pretty_name) distro += " (" + *s.distro.id + ")";
+  std::string cpu = val(s.cpu.model) + " (" + to_string(s.cpu.vendor) + ", virtualization: " +
+                    (s.cpu.virtualization == Virtualization::none
+                         ? paint(color, Color::red, "none")
+                         : std::string(to_string(s.cpu.virtualization))) +
+                    ")";
+  std::string boot = to_string(s.bootloader);
+  if (!s.bootloader_evidence.empty()) boot += " (from " + s.bootloader_evidence + ")";
+  std::string iommu;
+  if (s.iommu.active) {
+    iommu = paint(color, Color::green, "active") + fmt::format(", {} groups", s.iommu.group_count);
+  } else {
+    iommu = paint(color, Color::red, "not active") +
+            " (no IOMMU groups: the IOMMU is off, absent or not enabled in firmware)";
+  }
+  if (!s.iommu.cmdline.empty()) iommu += "; cmdline: " + join(s.iommu.cmdline, " ");
+  std::vector<std::vector<std::string>> rows = {
+      {"Kernel", val(s.kernel)},
+      {"Distribution", distro},
+      {"CPU", cpu},
+      {"Bootloader", boot},
+      {"Init system", to_string(s.init)},
+      {"Initramfs", to_string(s.initramfs)},
+      {"Secure Boot", to_string(s.secure_boot)},
+      {"IOMMU", iommu},
+  };
+  return paint(color, Color::bold, "System") + "\n" + ui::render_table({}, rows, "  ");
+}
+
+std::string gpus_text(const Inventory& inv, bool color) {
+  std::string out = paint(color, Color::bold, "GPUs") + "\n";
+  if (inv.gpus.empty()) {
+    return out + "  No GPU found: no PCI function of display class (03xx) on this system.\n";
+  }
+  for (const auto& g : inv.gpus) {
+    const PciDevice* d = inv.find(g.address);
+    Color c = g.isolation == Isolation::isolated ? Color::green
+              : g.isolation == Isolation::shared ? Color::yellow
+                                                 : Color::red;
+    out += fmt::format("  {}  {}\n", paint(color, Color::bold, g.address.str()),
+                       d ? ui::device_label(*d) : "");
+    std::vector<std::string> fns;
+    for (const auto& f : g.functions) fns.push_back(f.str());
+    out += fmt::format("    vendor {}, {}{}, IOMMU group {}: {}\n", to_string(g.vendor),
+                       g.integrated ? "integrated" : "discrete", g.boot_vga ? ", boot VGA" : "",
+                       g.iommu_group ? std::to_string(*g.iommu_group) : "none",
+                       paint(color, c, ui::isolation_label(g)));
+    out += fmt::format("    functions: {}; driver: {}\n", join(fns, ", "),
+                       d && d->driver ? *d->driver : "none");
+  }
+  return out;
+}
+
+std::string device_row_text(const PciDevice& d) {
+  return fmt::format("    {}  [{:04x}]  {}{}\n", d.address.str(), d.class_sub(), ui::device_label(d),
+                     d.driver ? " (driver " + *d.driver + ")" : "");
+}
+
+std::string devices_text(const Inventory& inv, bool color) {
+  std::string out;
+  if (inv.groups.empty()) {
+    out += paint(color, Color::bold, "Devices") + " (no IOMMU groups)\n";
+    for (const auto& d : inv.devices) out += device_row_text(d);
+    return out;
+  }
+  out += paint(color, Color::bold, "Devices by IOMMU group") + "\n";
+  for (const auto& g : inv.groups) {
+    out += fmt::format("  Group {}\n", g.id);
+    for (const auto& a : g.devices)
+      if (const PciDevice* d = inv.find(a)) out += device_row_text(*d);
+      else out += fmt::format("    {}  (listed in the group, not found in the PCI scan)\n", a.str());
+  }
+  std::string ungrouped;
+  for (const auto& d : inv.devices)
+    if (!d.iommu_group) ungrouped += device_row_text(d);
+  if (!ungrouped.empty()) out += "  Not in any group\n" + ungrouped;
+  return out;
+}
+
+}  // namespace
+
+void print_notes(const Context& ctx, const Inventory& inv) {
+  if (ctx.output.verbosity == Verbosity::quiet) return;
+  for (const auto& n : inv.notes)
+    std::fprintf(ctx.output.err, "exliar: warning: %s: %s\n", n.path.c_str(), n.message.c_str());
+}
+
+int run_detect(Context& ctx) {
+  Inventory inv = probe(ctx.fs);
+  print_notes(ctx, inv);
+  if (ctx.output.json) return emit_json(ctx, inventory_to_json(inv));
+  bool color = ctx.output.color;
+  return emit(ctx, system_text(inv, color) + "\n" + gpus_text(inv, color) + "\n" +
+                       devices_text(inv, color));
+}
+
+}  // namespace exliar::cli

@@ -1,0 +1,22 @@
+// Where results go: stdout, or -o FILE written atomically.
+#pragma once
+
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "host/context.h"
+#include "probe/inventory.h"
+
+namespace exliar::cli {
+
+/// Writes the result text; returns an exit code (0, or kEnvironment when -o fails).
+int emit(Context& ctx, std::string_view text);
+int emit_json(Context& ctx, const nlohmann::ordered_json& j);
+/// A message to stderr ("exliar: ..."), unless --quiet and not an error.
+void say(const Context& ctx, std::string_view msg);
+void error(const Context& ctx, std::string_view msg);
+/// Probe notes (unreadable optional data) as warnings on stderr.
+void print_notes(const Context& ctx, const Inventory& inv);
+
+}  // namespace exliar::cli

@@ -1,0 +1,34 @@
+// What every command receives: the rooted filesystem, the command runner and output
+// settings. Passed down explicitly; exliar has no globals.
+#pragma once
+
+#include <cstdio>
+#include <string>
+
+#include "host/fs.h"
+#include "host/runner.h"
+
+namespace exliar {
+
+enum class Verbosity { quiet = -1, normal = 0, verbose = 1 };
+
+struct Output {
+  bool json = false;
+  bool color = false;  ///< decided once from --color, isatty and NO_COLOR
+  Verbosity verbosity = Verbosity::normal;
+  bool stdin_is_tty = false;
+  std::FILE* out = stdout;  ///< results
+  std::FILE* err = stderr;  ///< messages and progress
+};
+
+struct Context {
+  Fs& fs;
+  Runner& runner;
+  Output output;
+  std::string gpu_db_dir;  ///< --gpu-db override ("" = embedded)
+  bool no_plugins = false;
+  bool yes = false;        ///< --yes: do not ask
+  std::string output_file; ///< -o FILE: write results atomically there instead of stdout
+};
+
+}  // namespace exliar

@@ -1,0 +1,356 @@
+#include "host/fs.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <random>
+
+namespace exliar {
+
+namespace {
+
+struct Fd {
+  int fd = -1;
+  explicit Fd(int f) : fd(f) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+std::string relative(std::string_view p) {
+  while (!p.empty() && p.front() == '/') p.remove_prefix(1);
+  return p.empty() ? std::string(".") : std::string(p);
+}
+
+tl::unexpected<Error> sys_fail(const Fs& fs, std::string_view what, std::string_view p, int err) {
+  std::string msg(what);
+  if (err == EXDEV) msg += ": the path leads outside the root directory, refused";
+  return fail(std::move(msg), fs.display(p), err == EXDEV ? 0 : err);
+}
+
+}  // namespace
+
+std::string Fs::display(std::string_view p) const {
+  if (root() == "/") return std::string(p);
+  return root() + std::string(p);
+}
+
+bool Fs::is_dir(std::string_view p) const {
+  auto st = stat(p);
+  return st && st->type == FileStat::Type::directory;
+}
+
+bool Fs::is_file(std::string_view p) const {
+  auto st = stat(p);
+  return st && st->type == FileStat::Type::regular;
+}
+
+Result<std::vector<std::string>> Fs::make_dirs(std::string_view p, mode_t mode) {
+  std::vector<std::string> created;
+  std::string norm = path_normalize(p);
+  std::string cur;
+  size_t pos = 1;
+  while (pos <= norm.size()) {
+    size_t next = norm.find('/', pos);
+    if (next == std::string::npos) next = norm.size();
+    cur = norm.substr(0, next);
+    pos = next + 1;
+    if (cur.empty() || cur == "/") continue;
+    auto st = stat(cur);
+    if (st) {
+      if (st->type != FileStat::Type::directory)
+        return fail("exists and is not a directory", display(cur), ENOTDIR);
+      continue;
+    }
+    if (auto r = make_dir(cur, mode); !r) return tl::unexpected(r.error());
+    created.push_back(cur);
+  }
+  return created;
+}
+
+Result<RealFs> RealFs::open(std::string root) {
+  if (root.empty()) root = "/";
+  if (root.front() != '/') {
+    char buf[4096];
+    if (!::getcwd(buf, sizeof buf)) return fail("cannot determine the current directory", "", errno);
+    root = std::string(buf) + "/" + root;
+  }
+  root = path_normalize(root);
+  if (root.empty()) return fail("invalid root directory", root);
+  struct stat st {};
+  if (::stat(root.c_str(), &st) != 0) return fail("root directory does not exist", root, errno);
+  if (!S_ISDIR(st.st_mode)) return fail("root is not a directory", root, ENOTDIR);
+  int fd = ::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return fail("cannot open the root directory", root, errno);
+  return RealFs(std::move(root), fd);
+}
+
+RealFs::RealFs(RealFs&& o) noexcept : root_(std::move(o.root_)), root_fd_(o.root_fd_) {
+  o.root_fd_ = -1;
+}
+
+RealFs& RealFs::operator=(RealFs&& o) noexcept {
+  if (this != &o) {
+    if (root_fd_ >= 0) ::close(root_fd_);
+    root_ = std::move(o.root_);
+    root_fd_ = o.root_fd_;
+    o.root_fd_ = -1;
+  }
+  return *this;
+}
+
+RealFs::~RealFs() {
+  if (root_fd_ >= 0) ::close(root_fd_);
+}
+
+int RealFs::open_beneath(std::string_view p, int flags, mode_t mode) const {
+  open_how how{};
+  how.flags = static_cast<std::uint64_t>(flags | O_CLOEXEC);
+  how.mode = (flags & O_CREAT) ? mode : 0;
+  // On "/" nothing can escape, and absolute symlinks (e.g. /etc/resolv.conf) are normal.
+  how.resolve = root_ == "/" ? 0 : (RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
+  std::string rel = relative(p);
+  long fd = ::syscall(SYS_openat2, root_fd_, rel.c_str(), &how, sizeof how);
+  if (fd < 0) {
+    int e = errno;
+    if (e == ENOSYS && root_ == "/") {  // kernels before 5.6
+      fd = ::openat(root_fd_, rel.c_str(), flags | O_CLOEXEC, mode);
+      return fd < 0 ? -errno : static_cast<int>(fd);
+    }
+    return -e;
+  }
+  return static_cast<int>(fd);
+}
+
+int RealFs::open_parent(std::string_view p, std::string& name) const {
+  std::string norm = path_normalize(p);
+  if (norm.empty() || norm == "/") return -EINVAL;
+  name = std::string(path_basename(norm));
+  return open_beneath(path_dirname(norm), O_PATH | O_DIRECTORY);
+}
+
+Result<std::string> RealFs::read_file(std::string_view p) const {
+  Fd fd(open_beneath(p, O_RDONLY));
+  if (fd.fd < 0) return sys_fail(*this, "cannot open", p, -fd.fd);
+  std::string out;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd.fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return sys_fail(*this, "cannot read", p, errno);
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+Result<std::string> RealFs::read_link(std::string_view p) const {
+  std::string name;
+  Fd dir(open_parent(p, name));
+  if (dir.fd < 0) return sys_fail(*this, "cannot open the directory of", p, -dir.fd);
+  char buf[4096];
+  ssize_t n = ::readlinkat(dir.fd, name.c_str(), buf, sizeof buf);
+  if (n < 0) return sys_fail(*this, "cannot read link", p, errno);
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+Result<std::vector<std::string>> RealFs::list_dir(std::string_view p) const {
+  int fd = open_beneath(p, O_RDONLY | O_DIRECTORY);
+  if (fd < 0) return sys_fail(*this, "cannot list directory", p, -fd);
+  DIR* d = ::fdopendir(fd);
+  if (!d) {
+    int e = errno;
+    ::close(fd);
+    return sys_fail(*this, "cannot list directory", p, e);
+  }
+  std::vector<std::string> names;
+  while (dirent* e = ::readdir(d)) {
+    if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
+    names.emplace_back(e->d_name);
+  }
+  ::closedir(d);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+Result<FileStat> RealFs::stat(std::string_view p, bool follow) const {
+  Fd fd(open_beneath(p, O_PATH | (follow ? 0 : O_NOFOLLOW)));
+  if (fd.fd < 0) return sys_fail(*this, "cannot stat", p, -fd.fd);
+  struct stat st {};
+  if (::fstatat(fd.fd, "", &st, AT_EMPTY_PATH) != 0) return sys_fail(*this, "cannot stat", p, errno);
+  FileStat out;
+  out.type = S_ISREG(st.st_mode)   ? FileStat::Type::regular
+             : S_ISDIR(st.st_mode) ? FileStat::Type::directory
+             : S_ISLNK(st.st_mode) ? FileStat::Type::symlink
+                                   : FileStat::Type::other;
+  out.mode = st.st_mode & 07777;
+  out.uid = st.st_uid;
+  out.gid = st.st_gid;
+  out.size = static_cast<std::uint64_t>(st.st_size);
+  return out;
+}
+
+Status RealFs::write_atomic(std::string_view p, std::string_view content, mode_t mode) {
+  std::string name;
+  Fd dir(open_parent(p, name));
+  if (dir.fd < 0) return sys_fail(*this, "cannot open the directory of", p, -dir.fd);
+  // O_PATH fds cannot be used for fsync; reopen the directory for reading.
+  Fd dirrd(::openat(dir.fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dirrd.fd < 0) return sys_fail(*this, "cannot open the directory of", p, errno);
+  std::random_device rd;
+  std::string tmp = "." + name + ".exliar-tmp-" + std::to_string(rd() % 1000000);
+  Fd out(::openat(dirrd.fd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode & 07777));
+  if (out.fd < 0) return sys_fail(*this, "cannot create a temporary file beside", p, errno);
+  auto cleanup = [&] { ::unlinkat(dirrd.fd, tmp.c_str(), 0); };
+  size_t off = 0;
+  while (off < content.size()) {
+    ssize_t n = ::write(out.fd, content.data() + off, content.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int e = errno;
+      cleanup();
+      return sys_fail(*this, "cannot write", p, e);
+    }
+    off += static_cast<size_t>(n);
+  }
+  // umask may have narrowed the mode given to openat.
+  if (::fchmod(out.fd, mode & 07777) != 0 || ::fsync(out.fd) != 0) {
+    int e = errno;
+    cleanup();
+    return sys_fail(*this, "cannot write", p, e);
+  }
+  if (::renameat(dirrd.fd, tmp.c_str(), dirrd.fd, name.c_str()) != 0) {
+    int e = errno;
+    cleanup();
+    return sys_fail(*this, "cannot replace", p, e);
+  }
+  ::fsync(dirrd.fd);
+  return {};
+}
+
+Status RealFs::write_in_place(std::string_view p, std::string_view content) {
+  Fd fd(open_beneath(p, O_WRONLY));
+  if (fd.fd < 0) return sys_fail(*this, "cannot open for writing", p, -fd.fd);
+  ssize_t n = ::write(fd.fd, content.data(), content.size());
+  if (n < 0) return sys_fail(*this, "cannot write", p, errno);
+  if (static_cast<size_t>(n) != content.size()) return fail("short write", display(p), EIO);
+  return {};
+}
+
+Status RealFs::remove(std::string_view p) {
+  std::string name;
+  Fd dir(open_parent(p, name));
+  if (dir.fd < 0) return sys_fail(*this, "cannot open the directory of", p, -dir.fd);
+  if (::unlinkat(dir.fd, name.c_str(), 0) == 0) return {};
+  if (errno == EISDIR && ::unlinkat(dir.fd, name.c_str(), AT_REMOVEDIR) == 0) return {};
+  return sys_fail(*this, "cannot remove", p, errno);
+}
+
+Status RealFs::make_dir(std::string_view p, mode_t mode) {
+  std::string name;
+  Fd dir(open_parent(p, name));
+  if (dir.fd < 0) return sys_fail(*this, "cannot open the directory of", p, -dir.fd);
+  if (::mkdirat(dir.fd, name.c_str(), mode) == 0 || errno == EEXIST) return {};
+  return sys_fail(*this, "cannot create directory", p, errno);
+}
+
+Status RealFs::chown(std::string_view p, uid_t uid, gid_t gid) {
+  Fd fd(open_beneath(p, O_PATH | O_NOFOLLOW));
+  if (fd.fd < 0) return sys_fail(*this, "cannot open", p, -fd.fd);
+  if (::fchownat(fd.fd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0)
+    return sys_fail(*this, "cannot change owner of", p, errno);
+  return {};
+}
+
+Status RealFs::chmod(std::string_view p, mode_t mode) {
+  Fd fd(open_beneath(p, O_RDONLY | O_NOFOLLOW));
+  if (fd.fd < 0) return sys_fail(*this, "cannot open", p, -fd.fd);
+  if (::fchmod(fd.fd, mode & 07777) != 0) return sys_fail(*this, "cannot change mode of", p, errno);
+  return {};
+}
+
+Status RealFs::symlink(std::string_view target, std::string_view p) {
+  std::string name;
+  Fd dir(open_parent(p, name));
+  if (dir.fd < 0) return sys_fail(*this, "cannot open the directory of", p, -dir.fd);
+  std::string t(target);
+  if (::symlinkat(t.c_str(), dir.fd, name.c_str()) != 0)
+    return sys_fail(*this, "cannot create symlink", p, errno);
+  return {};
+}
+
+std::string path_join(std::string_view dir, std::string_view name) {
+  std::string out(dir);
+  if (out.empty() || out.back() != '/') out += '/';
+  while (!name.empty() && name.front() == '/') name.remove_prefix(1);
+  out += name;
+  return out;
+}
+
+std::string_view path_basename(std::string_view p) {
+  while (p.size() > 1 && p.back() == '/') p.remove_suffix(1);
+  size_t slash = p.rfind('/');
+  return slash == std::string_view::npos ? p : p.substr(slash + 1);
+}
+
+std::string_view path_dirname(std::string_view p) {
+  while (p.size() > 1 && p.back() == '/') p.remove_suffix(1);
+  size_t slash = p.rfind('/');
+  if (slash == std::string_view::npos) return ".";
+  if (slash == 0) return "/";
+  return p.substr(0, slash);
+}
+
+std::string path_normalize(std::string_view p) {
+  std::vector<std::string_view> parts;
+  size_t i = 0;
+  while (i < p.size()) {
+    size_t j = p.find('/', i);
+    if (j == std::string_view::npos) j = p.size();
+    std::string_view c = p.substr(i, j - i);
+    i = j + 1;
+    if (c.empty() || c == ".") continue;
+    if (c == "..") {
+      if (parts.empty()) return {};
+      parts.pop_back();
+      continue;
+    }
+    parts.push_back(c);
+  }
+  std::string out;
+  for (auto c : parts) {
+    out += '/';
+    out += c;
+  }
+  return out.empty() ? std::string("/") : out;
+}
+
+Result<std::string> resolve_link(const Fs& fs, std::string_view p) {
+  auto target = fs.read_link(p);
+  if (!target) return tl::unexpected(target.error());
+  if (!target->empty() && target->front() == '/') {
+    if (!fs.is_live())
+      return fail("symlink has an absolute target (" + *target + ") that leaves the root, refused",
+                  fs.display(p), 0);
+    return path_normalize(*target);
+  }
+  std::string joined = path_join(path_dirname(p), *target);
+  std::string norm = path_normalize(joined);
+  if (norm.empty())
+    return fail("symlink target (" + *target + ") leads outside the root directory, refused",
+                fs.display(p), 0);
+  return norm;
+}
+
+}  // namespace exliar

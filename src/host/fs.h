@@ -1,0 +1,109 @@
+// The one door to the machine: every read and write of host files goes through an Fs
+// rooted at a directory ("/" on a live system, --root DIR for fixtures and chroots).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "host/error.h"
+
+namespace exliar {
+
+struct FileStat {
+  enum class Type { regular, directory, symlink, other };
+  Type type = Type::other;
+  mode_t mode = 0;  ///< permission bits only (07777)
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::uint64_t size = 0;  ///< meaningless for sysfs (always 4096): read to EOF instead
+};
+
+/// Paths given to Fs are absolute as seen inside the root ("/sys/bus/pci/devices").
+/// A path whose resolution leaves the root (".." past it, an absolute symlink when the
+/// root is not "/") is refused with EXDEV.
+class Fs {
+ public:
+  virtual ~Fs() = default;
+
+  /// The root directory on the host ("/" or an absolute directory without trailing '/').
+  virtual const std::string& root() const = 0;
+  bool is_live() const { return root() == "/"; }
+  /// The path as the user finds it on the host: root + p.
+  std::string display(std::string_view p) const;
+
+  virtual Result<std::string> read_file(std::string_view p) const = 0;
+  /// The raw target of the symlink p (not resolved).
+  virtual Result<std::string> read_link(std::string_view p) const = 0;
+  /// Entry names of directory p, sorted, without "." and "..".
+  virtual Result<std::vector<std::string>> list_dir(std::string_view p) const = 0;
+  virtual Result<FileStat> stat(std::string_view p, bool follow = true) const = 0;
+
+  /// Replace (or create) p with content: temp file in the same directory, fsync,
+  /// rename over p, fsync the directory. Mode applies to the new file.
+  virtual Status write_atomic(std::string_view p, std::string_view content, mode_t mode) = 0;
+  /// Write a value into an existing file in place (sysfs attributes cannot be renamed over).
+  virtual Status write_in_place(std::string_view p, std::string_view content) = 0;
+  virtual Status remove(std::string_view p) = 0;             ///< file, symlink or empty dir
+  virtual Status make_dir(std::string_view p, mode_t mode) = 0;  ///< one level; EEXIST is ok
+  virtual Status chown(std::string_view p, uid_t uid, gid_t gid) = 0;
+  virtual Status chmod(std::string_view p, mode_t mode) = 0;
+  virtual Status symlink(std::string_view target, std::string_view p) = 0;
+
+  // Conveniences built on the primitives above.
+  bool exists(std::string_view p) const { return stat(p, false).has_value(); }
+  bool is_dir(std::string_view p) const;
+  bool is_file(std::string_view p) const;
+  /// Creates p and missing parents; returns the directories it created, outermost first.
+  Result<std::vector<std::string>> make_dirs(std::string_view p, mode_t mode = 0755);
+};
+
+/// Fs over the real filesystem, confined to root with openat2(RESOLVE_BENEATH).
+class RealFs final : public Fs {
+ public:
+  /// Fails when root does not exist or is not a directory.
+  static Result<RealFs> open(std::string root);
+  RealFs(RealFs&&) noexcept;
+  RealFs& operator=(RealFs&&) noexcept;
+  ~RealFs() override;
+
+  const std::string& root() const override { return root_; }
+  Result<std::string> read_file(std::string_view p) const override;
+  Result<std::string> read_link(std::string_view p) const override;
+  Result<std::vector<std::string>> list_dir(std::string_view p) const override;
+  Result<FileStat> stat(std::string_view p, bool follow = true) const override;
+  Status write_atomic(std::string_view p, std::string_view content, mode_t mode) override;
+  Status write_in_place(std::string_view p, std::string_view content) override;
+  Status remove(std::string_view p) override;
+  Status make_dir(std::string_view p, mode_t mode) override;
+  Status chown(std::string_view p, uid_t uid, gid_t gid) override;
+  Status chmod(std::string_view p, mode_t mode) override;
+  Status symlink(std::string_view target, std::string_view p) override;
+
+ private:
+  RealFs(std::string root, int fd) : root_(std::move(root)), root_fd_(fd) {}
+  /// openat2 under the root; returns an fd or -errno.
+  int open_beneath(std::string_view p, int flags, mode_t mode = 0) const;
+  /// Opens the parent directory of p; sets name to the last component.
+  int open_parent(std::string_view p, std::string& name) const;
+
+  std::string root_;
+  int root_fd_ = -1;
+};
+
+// Pure path helpers (no I/O).
+std::string path_join(std::string_view dir, std::string_view name);
+std::string_view path_basename(std::string_view p);
+std::string_view path_dirname(std::string_view p);
+/// Lexically normalises an absolute path; nullopt-like "" when ".." climbs above "/".
+std::string path_normalize(std::string_view p);
+
+/// Resolves the symlink at p one level, lexically, relative to its directory, and checks
+/// that the result stays inside the root: "/sys/bus/pci/devices/0000:01:00.0" ->
+/// "/sys/devices/pci0000:00/0000:00:01.0/0000:01:00.0".
+Result<std::string> resolve_link(const Fs& fs, std::string_view p);
+
+}  // namespace exliar

@@ -1,0 +1,28 @@
+// Small pure helpers over text, shared by every parser.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace exliar {
+
+std::string_view trim(std::string_view s);
+/// Lines without their terminators; a final line without '\n' is kept; "\r" is not stripped.
+std::vector<std::string_view> split_lines(std::string_view s);
+std::vector<std::string_view> split(std::string_view s, char sep);
+std::vector<std::string_view> split_ws(std::string_view s);
+/// "0x10de\n" or "10de" -> 0x10de; nullopt for anything else (empty, junk, overflow).
+std::optional<std::uint32_t> parse_hex(std::string_view s);
+std::optional<long> parse_long(std::string_view s);
+std::string to_lower(std::string_view s);
+std::string hex4(std::uint32_t v);  ///< "10de"
+std::string hex2(std::uint32_t v);  ///< "a1"
+std::string hex6(std::uint32_t v);  ///< "030000"
+std::string join(const std::vector<std::string>& parts, std::string_view sep);
+/// Does text contain a NUL byte or invalid control characters (binary junk)?
+bool looks_binary(std::string_view s);
+
+}  // namespace exliar
