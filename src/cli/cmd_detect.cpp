@@ -73,8 +73,8 @@ std::string gpus_text(const Inventory& inv, bool color) {
 }
 
 std::string device_row_text(const PciDevice& d) {
-  return fmt::format("    {}  [{:04x}]  {}{}\n", d.address.str(), d.class_sub(), ui::device_label(d),
-                     d.driver ? " (driver " + *d.driver + ")" : "");
+  return fmt::format("    {}  [{:04x}]  {}{}\n", d.address.str(), d.class_sub(),
+                     ui::device_label(d), d.driver ? " (driver " + *d.driver + ")" : "");
 }
 
 std::string devices_text(const Inventory& inv, bool color) {
@@ -88,8 +88,10 @@ std::string devices_text(const Inventory& inv, bool color) {
   for (const auto& g : inv.groups) {
     out += fmt::format("  Group {}\n", g.id);
     for (const auto& a : g.devices)
-      if (const PciDevice* d = inv.find(a)) out += device_row_text(*d);
-      else out += fmt::format("    {}  (listed in the group, not found in the PCI scan)\n", a.str());
+      if (const PciDevice* d = inv.find(a))
+        out += device_row_text(*d);
+      else
+        out += fmt::format("    {}  (listed in the group, not found in the PCI scan)\n", a.str());
   }
   std::string ungrouped;
   for (const auto& d : inv.devices)

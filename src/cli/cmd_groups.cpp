@@ -31,15 +31,18 @@ std::string to_dot(const Inventory& inv) {
   for (const auto& g : inv.gpus)
     for (const auto& f : g.functions) gpu_fns.insert(f);
   auto node = [&](const PciDevice& d) {
-    std::string label = d.address.str() + "\\n" +
-                        dot_escape(d.device_name ? *d.device_name : fmt::format("[{:04x}:{:04x}]", d.vendor_id, d.device_id));
+    std::string label =
+        d.address.str() + "\\n" +
+        dot_escape(d.device_name ? *d.device_name
+                                 : fmt::format("[{:04x}:{:04x}]", d.vendor_id, d.device_id));
     std::string style = gpu_fns.count(d.address) ? ", style=filled, fillcolor=\"#ffd27f\"" : "";
     return fmt::format("    \"{}\" [label=\"{}\"{}];\n", d.address.str(), label, style);
   };
   std::string out = "digraph pci {\n  rankdir=LR;\n  node [shape=box, fontsize=10];\n";
   std::set<PciAddress> placed;
   for (const auto& g : inv.groups) {
-    out += fmt::format("  subgraph cluster_group_{} {{\n    label=\"IOMMU group {}\";\n", g.id, g.id);
+    out +=
+        fmt::format("  subgraph cluster_group_{} {{\n    label=\"IOMMU group {}\";\n", g.id, g.id);
     for (const auto& a : g.devices)
       if (const PciDevice* d = inv.find(a)) {
         out += node(*d);
@@ -75,8 +78,9 @@ int run_groups(Context& ctx, const GroupsOptions& opts) {
     return emit_json(ctx, out);
   }
   if (inv.groups.empty())
-    return emit(ctx, "No IOMMU groups: the IOMMU is not active on this system.\n"
-                     "Run `exliar check` for how to enable it.\n");
+    return emit(ctx,
+                "No IOMMU groups: the IOMMU is not active on this system.\n"
+                "Run `exliar check` for how to enable it.\n");
   std::set<PciAddress> gpu_fns;
   for (const auto& g : inv.gpus) gpu_fns.insert(g.address);
   std::vector<std::vector<std::string>> rows;
@@ -84,15 +88,18 @@ int run_groups(Context& ctx, const GroupsOptions& opts) {
     for (const auto& a : g.devices) {
       const PciDevice* d = inv.find(a);
       if (!d) {
-        rows.push_back({std::to_string(g.id), a.str(), "?", "?", "-", "(not found in the PCI scan)"});
+        rows.push_back(
+            {std::to_string(g.id), a.str(), "?", "?", "-", "(not found in the PCI scan)"});
         continue;
       }
-      std::string addr = gpu_fns.count(a) ? ui::paint(ctx.output.color, ui::Color::bold, a.str()) : a.str();
+      std::string addr =
+          gpu_fns.count(a) ? ui::paint(ctx.output.color, ui::Color::bold, a.str()) : a.str();
       rows.push_back({std::to_string(g.id), addr, fmt::format("{:04x}", d->class_sub()),
                       fmt::format("{:04x}:{:04x}", d->vendor_id, d->device_id),
                       d->driver ? *d->driver : "-", ui::device_label(*d)});
     }
-  return emit(ctx, ui::render_table({"GROUP", "ADDRESS", "CLASS", "IDS", "DRIVER", "DEVICE"}, rows));
+  return emit(ctx,
+              ui::render_table({"GROUP", "ADDRESS", "CLASS", "IDS", "DRIVER", "DEVICE"}, rows));
 }
 
 }  // namespace exliar::cli

@@ -81,8 +81,9 @@ int main(int argc, char** argv) {
     return c;
   };
 
-  verb("detect", "Inventory: system, PCI devices, IOMMU groups and GPUs")
-      ->callback([&] { action = [](Context& c) { return run_detect(c); }; });
+  verb("detect", "Inventory: system, PCI devices, IOMMU groups and GPUs")->callback([&] {
+    action = [](Context& c) { return run_detect(c); };
+  });
 
   static CheckOptions check;
   auto* c_check = verb("check", "Readiness findings; exit 0 = a GPU is ready, 1 = blockers found");
@@ -109,8 +110,9 @@ int main(int argc, char** argv) {
   add_plan_options(c_apply, apply);
   c_apply->callback([&] { action = [](Context& c) { return run_apply(c, apply); }; });
 
-  verb("status", "What exliar applied, and whether the running system matches it")
-      ->callback([&] { action = [](Context& c) { return run_status(c); }; });
+  verb("status", "What exliar applied, and whether the running system matches it")->callback([&] {
+    action = [](Context& c) { return run_status(c); };
+  });
 
   static RollbackOptions rollback;
   auto* c_rb = verb("rollback", "Undo the last (or the given) transaction, byte for byte");
@@ -134,9 +136,9 @@ int main(int argc, char** argv) {
   auto* c_boot = verb("boot", "Kernel command line: show, add or remove parameters");
   c_boot->require_subcommand(1);
   for (const char* a : {"show", "add", "remove"}) {
-    auto* s = c_boot->add_subcommand(a, std::string(a) == "show"
-                                            ? "Effective command line of each boot entry"
-                                            : (std::string(a) + " kernel parameters (transaction)"));
+    auto* s = c_boot->add_subcommand(
+        a, std::string(a) == "show" ? "Effective command line of each boot entry"
+                                    : (std::string(a) + " kernel parameters (transaction)"));
     add_globals(*s, g);
     if (std::string(a) != "show") s->add_option("params", boot.params, "PARAM...")->required();
     s->callback([&, a] {
@@ -184,8 +186,9 @@ int main(int argc, char** argv) {
   c_vm->add_option("--rom", vm.rom, "ROM file for the GPU")->type_name("FILE");
   c_vm->callback([&] { action = [](Context& c) { return run_vm_xml(c, vm); }; });
 
-  verb("plugins", "Plugins and hook scripts found, with load errors")
-      ->callback([&] { action = [](Context& c) { return run_plugins(c); }; });
+  verb("plugins", "Plugins and hook scripts found, with load errors")->callback([&] {
+    action = [](Context& c) { return run_plugins(c); };
+  });
 
   static SnapshotOptions snap;
   auto* c_snap = verb("snapshot", "Capture the files exliar reads into a tar.gz for bug reports");

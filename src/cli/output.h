@@ -1,9 +1,8 @@
 // Where results go: stdout, or -o FILE written atomically.
 #pragma once
 
-#include <string_view>
-
 #include <nlohmann/json.hpp>
+#include <string_view>
 
 #include "host/context.h"
 #include "probe/inventory.h"

@@ -27,8 +27,8 @@ struct Context {
   Output output;
   std::string gpu_db_dir;  ///< --gpu-db override ("" = embedded)
   bool no_plugins = false;
-  bool yes = false;        ///< --yes: do not ask
-  std::string output_file; ///< -o FILE: write results atomically there instead of stdout
+  bool yes = false;         ///< --yes: do not ask
+  std::string output_file;  ///< -o FILE: write results atomically there instead of stdout
 };
 
 }  // namespace exliar

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -81,7 +82,8 @@ Result<RealFs> RealFs::open(std::string root) {
   if (root.empty()) root = "/";
   if (root.front() != '/') {
     char buf[4096];
-    if (!::getcwd(buf, sizeof buf)) return fail("cannot determine the current directory", "", errno);
+    if (!::getcwd(buf, sizeof buf))
+      return fail("cannot determine the current directory", "", errno);
     root = std::string(buf) + "/" + root;
   }
   root = path_normalize(root);
@@ -188,7 +190,8 @@ Result<FileStat> RealFs::stat(std::string_view p, bool follow) const {
   Fd fd(open_beneath(p, O_PATH | (follow ? 0 : O_NOFOLLOW)));
   if (fd.fd < 0) return sys_fail(*this, "cannot stat", p, -fd.fd);
   struct stat st {};
-  if (::fstatat(fd.fd, "", &st, AT_EMPTY_PATH) != 0) return sys_fail(*this, "cannot stat", p, errno);
+  if (::fstatat(fd.fd, "", &st, AT_EMPTY_PATH) != 0)
+    return sys_fail(*this, "cannot stat", p, errno);
   FileStat out;
   out.type = S_ISREG(st.st_mode)   ? FileStat::Type::regular
              : S_ISDIR(st.st_mode) ? FileStat::Type::directory
@@ -288,6 +291,36 @@ Status RealFs::symlink(std::string_view target, std::string_view p) {
   if (::symlinkat(t.c_str(), dir.fd, name.c_str()) != 0)
     return sys_fail(*this, "cannot create symlink", p, errno);
   return {};
+}
+
+FileLock& FileLock::operator=(FileLock&& o) noexcept {
+  if (this != &o) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = o.fd_;
+    o.fd_ = -1;
+  }
+  return *this;
+}
+
+FileLock::~FileLock() {
+  if (fd_ >= 0) ::close(fd_);  // closing the last fd releases the flock
+}
+
+Result<FileLock> Fs::lock_exclusive(std::string_view p) {
+  return fail("this filesystem cannot take locks", display(p), ENOTSUP);
+}
+
+Result<FileLock> RealFs::lock_exclusive(std::string_view p) {
+  int fd = open_beneath(p, O_RDWR | O_CREAT | O_NOFOLLOW, 0600);
+  if (fd < 0) return sys_fail(*this, "cannot open the lock file", p, -fd);
+  FileLock lock(fd);
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int e = errno;
+    if (e == EWOULDBLOCK)
+      return fail("another exliar process holds the lock; wait for it to finish", display(p), e);
+    return sys_fail(*this, "cannot lock", p, e);
+  }
+  return lock;
 }
 
 std::string path_join(std::string_view dir, std::string_view name) {

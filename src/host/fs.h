@@ -22,6 +22,22 @@ struct FileStat {
   std::uint64_t size = 0;  ///< meaningless for sysfs (always 4096): read to EOF instead
 };
 
+/// An exclusive flock(2) held until destruction (see Fs::lock_exclusive).
+class FileLock {
+ public:
+  FileLock() = default;
+  explicit FileLock(int fd) : fd_(fd) {}
+  FileLock(FileLock&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  FileLock& operator=(FileLock&& o) noexcept;
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+  ~FileLock();
+  bool held() const { return fd_ >= 0; }
+
+ private:
+  int fd_ = -1;
+};
+
 /// Paths given to Fs are absolute as seen inside the root ("/sys/bus/pci/devices").
 /// A path whose resolution leaves the root (".." past it, an absolute symlink when the
 /// root is not "/") is refused with EXDEV.
@@ -47,11 +63,14 @@ class Fs {
   virtual Status write_atomic(std::string_view p, std::string_view content, mode_t mode) = 0;
   /// Write a value into an existing file in place (sysfs attributes cannot be renamed over).
   virtual Status write_in_place(std::string_view p, std::string_view content) = 0;
-  virtual Status remove(std::string_view p) = 0;             ///< file, symlink or empty dir
+  virtual Status remove(std::string_view p) = 0;                 ///< file, symlink or empty dir
   virtual Status make_dir(std::string_view p, mode_t mode) = 0;  ///< one level; EEXIST is ok
   virtual Status chown(std::string_view p, uid_t uid, gid_t gid) = 0;
   virtual Status chmod(std::string_view p, mode_t mode) = 0;
   virtual Status symlink(std::string_view target, std::string_view p) = 0;
+  /// Creates p (0600) if missing and takes an exclusive non-blocking flock on it; a lock
+  /// held by another process fails with EWOULDBLOCK. Default: unsupported (ENOTSUP).
+  virtual Result<FileLock> lock_exclusive(std::string_view p);
 
   // Conveniences built on the primitives above.
   bool exists(std::string_view p) const { return stat(p, false).has_value(); }
@@ -82,6 +101,7 @@ class RealFs final : public Fs {
   Status chown(std::string_view p, uid_t uid, gid_t gid) override;
   Status chmod(std::string_view p, mode_t mode) override;
   Status symlink(std::string_view target, std::string_view p) override;
+  Result<FileLock> lock_exclusive(std::string_view p) override;
 
  private:
   RealFs(std::string root, int fd) : root_(std::move(root)), root_fd_(fd) {}

@@ -18,6 +18,8 @@ inline constexpr std::string_view kAcpiVfct = "/sys/firmware/acpi/tables/VFCT";
 inline constexpr std::string_view kSysModule = "/sys/module";
 inline constexpr std::string_view kSysClassDrm = "/sys/class/drm";
 inline constexpr std::string_view kSysClassVtconsole = "/sys/class/vtconsole";
+inline constexpr std::string_view kSysClassNet = "/sys/class/net";
+inline constexpr std::string_view kSysBlock = "/sys/block";
 
 // procfs
 inline constexpr std::string_view kProcCmdline = "/proc/cmdline";
@@ -70,6 +72,19 @@ inline constexpr std::string_view kEtcInitramfsToolsModules = "/etc/initramfs-to
 inline constexpr std::string_view kEtcInitramfsToolsHooks = "/etc/initramfs-tools/hooks";
 inline constexpr std::string_view kEtcInitramfsToolsScripts = "/etc/initramfs-tools/scripts";
 inline constexpr std::string_view kEtcBoosterYaml = "/etc/booster.yaml";
+inline constexpr std::string_view kBoosterRegenerate = "/usr/lib/booster/regenerate_images";
+inline constexpr std::string_view kBootDir = "/boot";
+inline constexpr std::string_view kSbinModprobe = "/sbin/modprobe";
+// exliar's own module configuration (modprobe.d / modules-load.d / dracut.conf.d / hooks)
+inline constexpr std::string_view kExliarModprobeConf = "/etc/modprobe.d/exliar-vfio.conf";
+inline constexpr std::string_view kExliarModulesLoadConf = "/etc/modules-load.d/exliar-vfio.conf";
+inline constexpr std::string_view kExliarDracutConf = "/etc/dracut.conf.d/exliar-vfio.conf";
+inline constexpr std::string_view kExliarMkinitcpioConf = "/etc/mkinitcpio.conf.d/exliar-vfio.conf";
+inline constexpr std::string_view kExliarInitramfsToolsHook = "/etc/initramfs-tools/hooks/exliar-vfio";
+// early-boot binding by address: the script and its data (the addresses), both copied
+// into the initramfs
+inline constexpr std::string_view kExliarEarlyBindScript = "/usr/lib/exliar/vfio-early-bind";
+inline constexpr std::string_view kExliarEarlyBindAddresses = "/etc/exliar/vfio-addresses";
 
 // tools whose presence identifies a system (checked under the root, never run there)
 inline constexpr std::string_view kUsrBin = "/usr/bin";
@@ -78,7 +93,8 @@ inline constexpr std::string_view kSbin = "/sbin";
 inline constexpr std::string_view kBin = "/bin";
 inline constexpr std::string_view kMkinitcpioBin = "/usr/bin/mkinitcpio";
 inline constexpr std::string_view kBoosterBin = "/usr/bin/booster";
-inline constexpr std::string_view kDracutBins[] = {"/usr/bin/dracut", "/usr/sbin/dracut", "/sbin/dracut"};
+inline constexpr std::string_view kDracutBins[] = {"/usr/bin/dracut", "/usr/sbin/dracut",
+                                                   "/sbin/dracut"};
 inline constexpr std::string_view kUpdateInitramfsBins[] = {"/usr/sbin/update-initramfs",
                                                             "/sbin/update-initramfs"};
 inline constexpr std::string_view kEfiVarLoaderInfo =
@@ -99,9 +115,12 @@ inline constexpr std::string_view kStateDir = "/var/lib/exliar";
 inline constexpr std::string_view kTransactionsDir = "/var/lib/exliar/transactions";
 inline constexpr std::string_view kLockFile = "/var/lib/exliar/lock";
 inline constexpr std::string_view kVbiosDir = "/var/lib/exliar/vbios";
+/// Drivers saved by `exliar bind`, one file per IOMMU group, read back by `unbind`.
+inline constexpr std::string_view kBindStateDir = "/var/lib/exliar/bind";
 inline constexpr std::string_view kEtcExliar = "/etc/exliar";
 inline constexpr std::string_view kHooksDir = "/etc/exliar/hooks.d";
-inline constexpr std::string_view kPluginDirs[] = {"/usr/lib/exliar/plugins", "/etc/exliar/plugins"};
+inline constexpr std::string_view kPluginDirs[] = {"/usr/lib/exliar/plugins",
+                                                   "/etc/exliar/plugins"};
 inline constexpr std::string_view kExliarLibDir = "/usr/lib/exliar";
 
 }  // namespace exliar::paths

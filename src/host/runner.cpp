@@ -106,8 +106,10 @@ Result<CommandResult> ProcessRunner::run(const std::vector<std::string>& argv,
       ssize_t r = ::read(fds[i].fd, buf, sizeof buf);
       if (r <= 0) {
         if (r < 0 && errno == EINTR) continue;
-        if (fds[i].fd == out.r) Pipe::close(out.r);
-        else Pipe::close(err.r);
+        if (fds[i].fd == out.r)
+          Pipe::close(out.r);
+        else
+          Pipe::close(err.r);
         continue;
       }
       (fds[i].fd == out.r ? res.out : res.err).append(buf, static_cast<size_t>(r));
@@ -116,8 +118,10 @@ Result<CommandResult> ProcessRunner::run(const std::vector<std::string>& argv,
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  if (WIFEXITED(status)) res.exit_code = WEXITSTATUS(status);
-  else if (WIFSIGNALED(status)) res.exit_code = 128 + WTERMSIG(status);
+  if (WIFEXITED(status))
+    res.exit_code = WEXITSTATUS(status);
+  else if (WIFSIGNALED(status))
+    res.exit_code = 128 + WTERMSIG(status);
   return res;
 }
 
@@ -135,16 +139,19 @@ std::string shell_quote(const std::vector<std::string>& argv) {
   std::string out;
   for (const auto& a : argv) {
     if (!out.empty()) out += ' ';
-    bool plain = !a.empty() && a.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                                    "0123456789-_./=:,+@%") == std::string::npos;
+    bool plain = !a.empty() && a.find_first_not_of(
+                                   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                   "0123456789-_./=:,+@%") == std::string::npos;
     if (plain) {
       out += a;
       continue;
     }
     out += '\'';
     for (char c : a) {
-      if (c == '\'') out += "'\\''";
-      else out += c;
+      if (c == '\'')
+        out += "'\\''";
+      else
+        out += c;
     }
     out += '\'';
   }

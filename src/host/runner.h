@@ -17,9 +17,9 @@ struct CommandResult {
 };
 
 struct RunOptions {
-  std::string input;                          ///< written to the command's stdin
-  std::chrono::milliseconds timeout{0};       ///< 0 = none
-  std::vector<std::string> env;               ///< extra NAME=VALUE entries
+  std::string input;                     ///< written to the command's stdin
+  std::chrono::milliseconds timeout{0};  ///< 0 = none
+  std::vector<std::string> env;          ///< extra NAME=VALUE entries
 };
 
 class Runner {

@@ -1,8 +1,8 @@
 #include "host/text.h"
 
-#include <charconv>
-
 #include <fmt/format.h>
+
+#include <charconv>
 
 namespace exliar {
 

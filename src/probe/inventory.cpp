@@ -1,8 +1,8 @@
 #include "probe/inventory.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "host/text.h"
 
@@ -12,7 +12,9 @@ std::string PciAddress::str() const {
   return fmt::format("{:04x}:{:02x}:{:02x}.{:x}", domain, bus, dev, fn);
 }
 
-std::string PciAddress::slot() const { return fmt::format("{:04x}:{:02x}:{:02x}", domain, bus, dev); }
+std::string PciAddress::slot() const {
+  return fmt::format("{:04x}:{:02x}:{:02x}", domain, bus, dev);
+}
 
 std::optional<PciAddress> parse_pci_address(std::string_view s) {
   s = trim(s);
@@ -57,65 +59,96 @@ const IommuGroup* Inventory::find_group(int id) const {
 
 const char* to_string(CpuVendor v) {
   switch (v) {
-    case CpuVendor::intel: return "intel";
-    case CpuVendor::amd: return "amd";
-    default: return "unknown";
+    case CpuVendor::intel:
+      return "intel";
+    case CpuVendor::amd:
+      return "amd";
+    default:
+      return "unknown";
   }
 }
 const char* to_string(Virtualization v) {
   switch (v) {
-    case Virtualization::vmx: return "vmx";
-    case Virtualization::svm: return "svm";
-    default: return "none";
+    case Virtualization::vmx:
+      return "vmx";
+    case Virtualization::svm:
+      return "svm";
+    default:
+      return "none";
   }
 }
 const char* to_string(Bootloader b) {
   switch (b) {
-    case Bootloader::grub: return "grub";
-    case Bootloader::systemd_boot: return "systemd-boot";
-    case Bootloader::kernelstub: return "kernelstub";
-    default: return "unknown";
+    case Bootloader::grub:
+      return "grub";
+    case Bootloader::systemd_boot:
+      return "systemd-boot";
+    case Bootloader::kernelstub:
+      return "kernelstub";
+    default:
+      return "unknown";
   }
 }
 const char* to_string(InitSystem i) {
   switch (i) {
-    case InitSystem::systemd: return "systemd";
-    case InitSystem::openrc: return "openrc";
-    case InitSystem::runit: return "runit";
-    case InitSystem::sysvinit: return "sysvinit";
-    default: return "unknown";
+    case InitSystem::systemd:
+      return "systemd";
+    case InitSystem::openrc:
+      return "openrc";
+    case InitSystem::runit:
+      return "runit";
+    case InitSystem::sysvinit:
+      return "sysvinit";
+    default:
+      return "unknown";
   }
 }
 const char* to_string(Initramfs i) {
   switch (i) {
-    case Initramfs::mkinitcpio: return "mkinitcpio";
-    case Initramfs::dracut: return "dracut";
-    case Initramfs::initramfs_tools: return "initramfs-tools";
-    case Initramfs::booster: return "booster";
-    default: return "unknown";
+    case Initramfs::mkinitcpio:
+      return "mkinitcpio";
+    case Initramfs::dracut:
+      return "dracut";
+    case Initramfs::initramfs_tools:
+      return "initramfs-tools";
+    case Initramfs::booster:
+      return "booster";
+    default:
+      return "unknown";
   }
 }
 const char* to_string(SecureBoot s) {
   switch (s) {
-    case SecureBoot::enabled: return "enabled";
-    case SecureBoot::disabled: return "disabled";
-    case SecureBoot::not_efi: return "not-efi";
-    default: return "unknown";
+    case SecureBoot::enabled:
+      return "enabled";
+    case SecureBoot::disabled:
+      return "disabled";
+    case SecureBoot::not_efi:
+      return "not-efi";
+    default:
+      return "unknown";
   }
 }
 const char* to_string(GpuVendor v) {
   switch (v) {
-    case GpuVendor::nvidia: return "nvidia";
-    case GpuVendor::amd: return "amd";
-    case GpuVendor::intel: return "intel";
-    default: return "other";
+    case GpuVendor::nvidia:
+      return "nvidia";
+    case GpuVendor::amd:
+      return "amd";
+    case GpuVendor::intel:
+      return "intel";
+    default:
+      return "other";
   }
 }
 const char* to_string(Isolation i) {
   switch (i) {
-    case Isolation::isolated: return "isolated";
-    case Isolation::shared: return "shared";
-    default: return "no-iommu";
+    case Isolation::isolated:
+      return "isolated";
+    case Isolation::shared:
+      return "shared";
+    default:
+      return "no-iommu";
   }
 }
 

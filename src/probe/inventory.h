@@ -55,8 +55,8 @@ struct System {
 struct PciAddress {
   std::uint32_t domain = 0;
   std::uint8_t bus = 0, dev = 0, fn = 0;
-  std::string str() const;  ///< "0000:01:00.0"
-  std::string slot() const; ///< "0000:01:00"
+  std::string str() const;   ///< "0000:01:00.0"
+  std::string slot() const;  ///< "0000:01:00"
   auto operator<=>(const PciAddress&) const = default;
 };
 /// Accepts "0000:01:00.0" and the short "01:00.0".

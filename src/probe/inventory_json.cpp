@@ -75,7 +75,8 @@ json inventory_to_json(const Inventory& inv) {
   json devices = json::array();
   for (const auto& d : inv.devices) devices.push_back(device_to_json(d));
   json groups = json::array();
-  for (const auto& g : inv.groups) groups.push_back({{"id", g.id}, {"devices", addresses(g.devices)}});
+  for (const auto& g : inv.groups)
+    groups.push_back({{"id", g.id}, {"devices", addresses(g.devices)}});
   json gpus = json::array();
   for (const auto& g : inv.gpus) gpus.push_back(gpu_to_json(g));
 

@@ -37,10 +37,14 @@ namespace {
 
 GpuVendor vendor_of(std::uint16_t id) {
   switch (id) {
-    case 0x10de: return GpuVendor::nvidia;
-    case 0x1002: return GpuVendor::amd;
-    case 0x8086: return GpuVendor::intel;
-    default: return GpuVendor::other;
+    case 0x10de:
+      return GpuVendor::nvidia;
+    case 0x1002:
+      return GpuVendor::amd;
+    case 0x8086:
+      return GpuVendor::intel;
+    default:
+      return GpuVendor::other;
   }
 }
 
@@ -56,8 +60,8 @@ std::vector<Gpu> find_gpus(const std::vector<PciDevice>& devices,
 
   std::vector<Gpu> out;
   for (const auto& [slot, fns] : slots) {
-    auto first_display = std::find_if(fns.begin(), fns.end(),
-                                      [](const PciDevice* d) { return d->is_display(); });
+    auto first_display =
+        std::find_if(fns.begin(), fns.end(), [](const PciDevice* d) { return d->is_display(); });
     if (first_display == fns.end()) continue;
     const PciDevice& d = **first_display;
     Gpu g;
@@ -77,7 +81,8 @@ std::vector<Gpu> find_gpus(const std::vector<PciDevice>& devices,
       g.isolation = Isolation::no_iommu;
     } else {
       for (const auto& member : group->devices) {
-        if (std::find(g.functions.begin(), g.functions.end(), member) != g.functions.end()) continue;
+        if (std::find(g.functions.begin(), g.functions.end(), member) != g.functions.end())
+          continue;
         auto it = by_addr.find(member);
         if (it != by_addr.end() && it->second->is_bridge()) continue;
         g.shared_with.push_back(member);

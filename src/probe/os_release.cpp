@@ -20,13 +20,17 @@ Result<std::map<std::string, std::string>> parse_os_release(std::string_view tex
     for (size_t i = 0; i < raw.size(); ++i) {
       char c = raw[i];
       if (quote == '\'') {
-        if (c == '\'') quote = 0;
-        else value += c;
+        if (c == '\'')
+          quote = 0;
+        else
+          value += c;
       } else if (c == '\\' && i + 1 < raw.size() && quote != '\'') {
         value += raw[++i];
       } else if (quote == '"') {
-        if (c == '"') quote = 0;
-        else value += c;
+        if (c == '"')
+          quote = 0;
+        else
+          value += c;
       } else if (c == '"' || c == '\'') {
         quote = c;
       } else if (c == '#' && (i == 0 || raw[i - 1] == ' ')) {

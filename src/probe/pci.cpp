@@ -29,8 +29,8 @@ struct Reader {
     }
     auto v = parse_hex(*text);
     if (!v || *v > max) {
-      notes.push_back({fs.display(p), "not a hex value (\"" + std::string(trim(*text)) +
-                                          "\"); device skipped"});
+      notes.push_back({fs.display(p),
+                       "not a hex value (\"" + std::string(trim(*text)) + "\"); device skipped"});
       return std::nullopt;
     }
     return v;
@@ -71,7 +71,8 @@ std::vector<PciDevice> scan_pci(const Fs& fs, std::vector<ProbeNote>& notes) {
   for (const auto& name : *names) {
     auto addr = parse_pci_address(name);
     if (!addr) {
-      notes.push_back({fs.display(path_join(paths::kPciDevices, name)), "not a PCI address; ignored"});
+      notes.push_back(
+          {fs.display(path_join(paths::kPciDevices, name)), "not a PCI address; ignored"});
       continue;
     }
     std::string link = path_join(paths::kPciDevices, name);
@@ -81,7 +82,8 @@ std::vector<PciDevice> scan_pci(const Fs& fs, std::vector<ProbeNote>& notes) {
       continue;
     }
     if (!fs.is_dir(*real)) {
-      notes.push_back({fs.display(link), "dangling link (target " + *real + " missing); device skipped"});
+      notes.push_back(
+          {fs.display(link), "dangling link (target " + *real + " missing); device skipped"});
       continue;
     }
     Reader r{fs, notes, *real};
@@ -95,13 +97,18 @@ std::vector<PciDevice> scan_pci(const Fs& fs, std::vector<ProbeNote>& notes) {
     d.vendor_id = static_cast<std::uint16_t>(*vendor);
     d.device_id = static_cast<std::uint16_t>(*device);
     d.class_code = *cls;
-    if (auto v = r.opt_hex("subsystem_vendor", 0xffff)) d.subsystem_vendor_id = static_cast<std::uint16_t>(*v);
-    if (auto v = r.opt_hex("subsystem_device", 0xffff)) d.subsystem_device_id = static_cast<std::uint16_t>(*v);
+    if (auto v = r.opt_hex("subsystem_vendor", 0xffff))
+      d.subsystem_vendor_id = static_cast<std::uint16_t>(*v);
+    if (auto v = r.opt_hex("subsystem_device", 0xffff))
+      d.subsystem_device_id = static_cast<std::uint16_t>(*v);
     if (auto v = r.opt_hex("revision", 0xff)) d.revision = static_cast<std::uint8_t>(*v);
     d.driver = r.link_name("driver");
     if (auto g = r.link_name("iommu_group")) {
-      if (auto id = parse_long(*g); id && *id >= 0) d.iommu_group = static_cast<int>(*id);
-      else notes.push_back({fs.display(r.path("iommu_group")), "link does not name a group number; ignored"});
+      if (auto id = parse_long(*g); id && *id >= 0)
+        d.iommu_group = static_cast<int>(*id);
+      else
+        notes.push_back(
+            {fs.display(r.path("iommu_group")), "link does not name a group number; ignored"});
     }
     if (auto bv = fs.read_file(r.path("boot_vga"))) d.boot_vga = trim(*bv) == "1";
     // The upstream bridge is the parent directory when that is itself a PCI function.

@@ -90,7 +90,8 @@ struct Decision {
 };
 
 template <class T>
-std::pair<T, std::string_view> decide(const Fs& fs, const std::vector<Decision<T>>& table, T fallback) {
+std::pair<T, std::string_view> decide(const Fs& fs, const std::vector<Decision<T>>& table,
+                                      T fallback) {
   for (const auto& d : table)
     if (d.rule.matches(fs)) return {d.value, d.rule.evidence};
   return {fallback, ""};
@@ -129,7 +130,8 @@ Bootloader probe_bootloader(const Fs& fs, std::string& evidence) {
                  has_conf_entries(f, paths::kEfiLoaderEntries);
         },
         "loader/entries/*.conf"}},
-      {Bootloader::grub, {exists_any({paths::kEtcDefaultGrub, paths::kEtcSysconfigGrub}), paths::kEtcDefaultGrub}},
+      {Bootloader::grub,
+       {exists_any({paths::kEtcDefaultGrub, paths::kEtcSysconfigGrub}), paths::kEtcDefaultGrub}},
       {Bootloader::systemd_boot, {exists(paths::kEtcKernelCmdline), paths::kEtcKernelCmdline}},
   };
   auto [b, ev] = decide(fs, table, Bootloader::unknown);
@@ -141,9 +143,10 @@ InitSystem probe_init(const Fs& fs) {
   // sd_booted(): /run/systemd/system exists only when systemd is PID 1.
   if (fs.is_dir(paths::kRunSystemdSystem)) return InitSystem::systemd;
   if (auto comm = read_trimmed(fs, paths::kProc1Comm)) {
-    static const std::pair<const char*, InitSystem> names[] = {
-        {"systemd", InitSystem::systemd}, {"openrc-init", InitSystem::openrc},
-        {"runit", InitSystem::runit},     {"runit-init", InitSystem::runit}};
+    static const std::pair<const char*, InitSystem> names[] = {{"systemd", InitSystem::systemd},
+                                                               {"openrc-init", InitSystem::openrc},
+                                                               {"runit", InitSystem::runit},
+                                                               {"runit-init", InitSystem::runit}};
     for (auto [n, v] : names)
       if (*comm == n) return v;
   }
@@ -154,9 +157,11 @@ InitSystem probe_init(const Fs& fs) {
     if (target->find("runit") != std::string::npos) return InitSystem::runit;
   }
   static const std::vector<Decision<InitSystem>> table = {
-      {InitSystem::openrc, {exists_any({paths::kRunOpenrc, paths::kSbinOpenrc, paths::kUsrSbinOpenrc}), ""}},
+      {InitSystem::openrc,
+       {exists_any({paths::kRunOpenrc, paths::kSbinOpenrc, paths::kUsrSbinOpenrc}), ""}},
       {InitSystem::runit, {exists_any({paths::kRunRunit, paths::kEtcRunit}), ""}},
-      {InitSystem::systemd, {exists_any({paths::kLibSystemdSystemd, paths::kUsrLibSystemdSystemd}), ""}},
+      {InitSystem::systemd,
+       {exists_any({paths::kLibSystemdSystemd, paths::kUsrLibSystemdSystemd}), ""}},
       {InitSystem::sysvinit, {exists(paths::kEtcInittab), ""}},
   };
   return decide(fs, table, InitSystem::unknown).first;
@@ -167,13 +172,16 @@ Initramfs probe_initramfs(const Fs& fs, std::string& evidence) {
   static const std::vector<Decision<Initramfs>> table = {
       {Initramfs::mkinitcpio, {exists(paths::kMkinitcpioBin), paths::kMkinitcpioBin}},
       {Initramfs::booster, {exists(paths::kBoosterBin), paths::kBoosterBin}},
-      {Initramfs::dracut, {exists_any({std::begin(paths::kDracutBins), std::end(paths::kDracutBins)}), "dracut"}},
+      {Initramfs::dracut,
+       {exists_any({std::begin(paths::kDracutBins), std::end(paths::kDracutBins)}), "dracut"}},
       {Initramfs::initramfs_tools,
-       {exists_any({std::begin(paths::kUpdateInitramfsBins), std::end(paths::kUpdateInitramfsBins)}),
+       {exists_any(
+            {std::begin(paths::kUpdateInitramfsBins), std::end(paths::kUpdateInitramfsBins)}),
         "update-initramfs"}},
       {Initramfs::mkinitcpio, {exists(paths::kEtcMkinitcpioConf), paths::kEtcMkinitcpioConf}},
       {Initramfs::booster, {exists(paths::kEtcBoosterYaml), paths::kEtcBoosterYaml}},
-      {Initramfs::dracut, {exists_any({paths::kEtcDracutConf, paths::kEtcDracutConfD}), paths::kEtcDracutConfD}},
+      {Initramfs::dracut,
+       {exists_any({paths::kEtcDracutConf, paths::kEtcDracutConfD}), paths::kEtcDracutConfD}},
       {Initramfs::initramfs_tools, {exists(paths::kEtcInitramfsTools), paths::kEtcInitramfsTools}},
   };
   auto [v, ev] = decide(fs, table, Initramfs::unknown);
@@ -202,16 +210,21 @@ Cpu parse_cpuinfo(std::string_view text) {
     auto key = trim(line.substr(0, colon));
     auto val = trim(line.substr(colon + 1));
     if (key == "vendor_id") {
-      if (val == "GenuineIntel") cpu.vendor = CpuVendor::intel;
-      else if (val == "AuthenticAMD" || val == "HygonGenuine") cpu.vendor = CpuVendor::amd;
+      if (val == "GenuineIntel")
+        cpu.vendor = CpuVendor::intel;
+      else if (val == "AuthenticAMD" || val == "HygonGenuine")
+        cpu.vendor = CpuVendor::amd;
     } else if (key == "model name" && !cpu.model) {
       cpu.model = std::string(val);
     } else if (key == "flags" && !have_flags) {
       have_flags = true;
       for (auto f : split_ws(val)) {
-        if (f == "vmx") cpu.virtualization = Virtualization::vmx;
-        else if (f == "svm") cpu.virtualization = Virtualization::svm;
-        else if (f == "hypervisor") cpu.hypervisor = true;
+        if (f == "vmx")
+          cpu.virtualization = Virtualization::vmx;
+        else if (f == "svm")
+          cpu.virtualization = Virtualization::svm;
+        else if (f == "hypervisor")
+          cpu.hypervisor = true;
       }
     }
   }
@@ -234,9 +247,12 @@ std::vector<std::string> iommu_cmdline_tokens(std::string_view cmdline) {
 SecureBoot parse_secure_boot_var(std::string_view bytes) {
   if (bytes.size() < 5) return SecureBoot::unknown;
   switch (static_cast<unsigned char>(bytes[4])) {
-    case 1: return SecureBoot::enabled;
-    case 0: return SecureBoot::disabled;
-    default: return SecureBoot::unknown;
+    case 1:
+      return SecureBoot::enabled;
+    case 0:
+      return SecureBoot::disabled;
+    default:
+      return SecureBoot::unknown;
   }
 }
 
@@ -245,8 +261,10 @@ System probe_system(const Fs& fs, std::vector<ProbeNote>& notes) {
   s.kernel = read_trimmed(fs, paths::kProcOsRelease);
   if (s.kernel && s.kernel->empty()) s.kernel.reset();
   s.distro = probe_distro(fs, notes);
-  if (auto cpuinfo = fs.read_file(paths::kProcCpuinfo)) s.cpu = parse_cpuinfo(*cpuinfo);
-  else notes.push_back({fs.display(paths::kProcCpuinfo), "cannot read; CPU unknown"});
+  if (auto cpuinfo = fs.read_file(paths::kProcCpuinfo))
+    s.cpu = parse_cpuinfo(*cpuinfo);
+  else
+    notes.push_back({fs.display(paths::kProcCpuinfo), "cannot read; CPU unknown"});
   s.bootloader = probe_bootloader(fs, s.bootloader_evidence);
   s.init = probe_init(fs);
   s.initramfs = probe_initramfs(fs, s.initramfs_evidence);

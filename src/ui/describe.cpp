@@ -15,8 +15,10 @@ std::string device_label(const PciDevice& d) {
 
 std::string isolation_label(const Gpu& g) {
   switch (g.isolation) {
-    case Isolation::isolated: return "isolated";
-    case Isolation::no_iommu: return "no IOMMU";
+    case Isolation::isolated:
+      return "isolated";
+    case Isolation::no_iommu:
+      return "no IOMMU";
     case Isolation::shared: {
       std::vector<std::string> s;
       for (const auto& a : g.shared_with) s.push_back(a.str());

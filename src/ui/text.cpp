@@ -8,15 +8,32 @@ std::string paint(bool enabled, Color c, std::string_view text) {
   if (!enabled || c == Color::none) return std::string(text);
   const char* code = "";
   switch (c) {
-    case Color::red: code = "31"; break;
-    case Color::green: code = "32"; break;
-    case Color::yellow: code = "33"; break;
-    case Color::blue: code = "34"; break;
-    case Color::magenta: code = "35"; break;
-    case Color::cyan: code = "36"; break;
-    case Color::bold: code = "1"; break;
-    case Color::dim: code = "2"; break;
-    default: break;
+    case Color::red:
+      code = "31";
+      break;
+    case Color::green:
+      code = "32";
+      break;
+    case Color::yellow:
+      code = "33";
+      break;
+    case Color::blue:
+      code = "34";
+      break;
+    case Color::magenta:
+      code = "35";
+      break;
+    case Color::cyan:
+      code = "36";
+      break;
+    case Color::bold:
+      code = "1";
+      break;
+    case Color::dim:
+      code = "2";
+      break;
+    default:
+      break;
   }
   return std::string("\x1b[") + code + "m" + std::string(text) + "\x1b[0m";
 }
@@ -39,7 +56,8 @@ size_t display_width(std::string_view s) {
 }
 
 std::string render_table(const std::vector<std::string>& header,
-                         const std::vector<std::vector<std::string>>& rows, std::string_view indent) {
+                         const std::vector<std::vector<std::string>>& rows,
+                         std::string_view indent) {
   size_t cols = header.size();
   for (const auto& r : rows) cols = std::max(cols, r.size());
   std::vector<size_t> width(cols, 0);
