@@ -7,5 +7,6 @@ add_custom_command(
   COMMAND ${CMAKE_COMMAND} -DOUT=${EXLIAR_GPUDB_CPP} "-DFILES=${EXLIAR_GPUDB_FILES}"
           -P ${PROJECT_SOURCE_DIR}/cmake/embed_run.cmake
   DEPENDS ${EXLIAR_GPUDB_FILES} ${PROJECT_SOURCE_DIR}/cmake/embed_run.cmake
-  COMMENT "Embedding GPU database")
+  COMMENT "Embedding GPU database"
+  VERBATIM)
 add_library(exliar_gpudb STATIC ${EXLIAR_GPUDB_CPP})
