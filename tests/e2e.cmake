@@ -1,0 +1,28 @@
+# End-to-end tests: Debian's kernel under QEMU (TCG) with an emulated Intel IOMMU.
+# See tests/e2e/lab.py. `e2e_kernel` downloads the kernel once into the build tree (a
+# fixture every scenario requires); each scenario is one boot of at most a minute.
+# A missing QEMU or busybox-static fails these tests: it is never a skip.
+find_package(Python3 REQUIRED COMPONENTS Interpreter)
+
+set(EXLIAR_E2E_CACHE ${PROJECT_BINARY_DIR}/e2e-cache)
+set(EXLIAR_E2E_LAB ${CMAKE_CURRENT_SOURCE_DIR}/e2e/lab.py)
+
+add_test(NAME e2e_kernel COMMAND Python3::Interpreter ${EXLIAR_E2E_LAB} --cache ${EXLIAR_E2E_CACHE} fetch)
+set_tests_properties(e2e_kernel PROPERTIES FIXTURES_SETUP e2e_kernel TIMEOUT 600 LABELS e2e)
+
+# Scenarios: tests/e2e/scenarios/<name>.sh runs in the guest, checks.py judges on the host.
+set(EXLIAR_E2E_SCENARIOS detect no_iommu)
+
+foreach(s ${EXLIAR_E2E_SCENARIOS})
+  add_test(NAME e2e_${s}
+           COMMAND Python3::Interpreter ${EXLIAR_E2E_LAB} --cache ${EXLIAR_E2E_CACHE} run
+                   --exliar $<TARGET_FILE:exliar> --scenario ${s}
+                   --work ${CMAKE_CURRENT_BINARY_DIR}/e2e/${s} --timeout 50)
+  # The guest gets 50 s; ctest's is the backstop if the lab itself hangs.
+  set_tests_properties(e2e_${s} PROPERTIES FIXTURES_REQUIRED e2e_kernel TIMEOUT 60 LABELS e2e
+                       RESOURCE_LOCK e2e_qemu)
+endforeach()
+
+# The host-side judges on recorded guest output (no QEMU needed): each corruption must fail.
+add_test(NAME e2e_selftest COMMAND Python3::Interpreter ${CMAKE_CURRENT_SOURCE_DIR}/e2e/selftest.py)
+set_tests_properties(e2e_selftest PROPERTIES TIMEOUT 60 LABELS e2e)

@@ -1,0 +1,72 @@
+# Helpers for scenario scripts (sourced by /init; busybox sh). Output protocol on fd 3,
+# one record per line, parsed by lab.py:
+#   E2E-BEGIN <name> / E2E-END <name>   a captured text between the two lines
+#   E2E-RC <name> <code>                exit status of a captured command
+#   E2E-FAIL <message>                  a guest-side assertion failed
+#   E2E-RESULT PASS|FAIL <n>            last line; the guest's verdict
+E2E_FAILS=0
+
+say() { echo "$*" >&3; }
+fail() { E2E_FAILS=$((E2E_FAILS + 1)); say "E2E-FAIL $*"; }
+
+# emit NAME FILE: copies FILE to the data channel between markers (awk ends every line).
+emit() {
+  say "E2E-BEGIN $1"
+  awk '{ print }' "$2" >&3
+  say "E2E-END $1"
+}
+
+# run NAME CMD...: runs CMD, emits its stdout as NAME.out, stderr as NAME.err, and its
+# exit code; RC holds the code, /tmp/NAME.out and /tmp/NAME.err the texts.
+run() {
+  _n=$1
+  shift
+  "$@" >"/tmp/$_n.out" 2>"/tmp/$_n.err"
+  RC=$?
+  emit "$_n.out" "/tmp/$_n.out"
+  emit "$_n.err" "/tmp/$_n.err"
+  say "E2E-RC $_n $RC"
+  return 0
+}
+
+# expect_rc NAME WANT: the last run's exit code must be WANT.
+expect_rc() { [ "$RC" = "$2" ] || fail "$1 exited $RC, expected $2: $(head -c 300 "/tmp/$1.err")"; }
+
+# expect_grep NAME FILE REGEX: FILE must contain REGEX (case-insensitive).
+expect_grep() { grep -qi -- "$3" "$2" || fail "$1: no /$3/ in $(head -c 300 "$2")"; }
+
+# The kernel's own view of PCI, read with nothing but the shell: one "dev" line per
+# function, one "group" line per IOMMU group. "-" marks an absent attribute.
+syswalk() {
+  for d in /sys/bus/pci/devices/*; do
+    a=${d##*/}
+    drv=-
+    [ -e "$d/driver" ] && drv=$(basename "$(readlink "$d/driver")")
+    grp=-
+    [ -e "$d/iommu_group" ] && grp=$(basename "$(readlink "$d/iommu_group")")
+    bv=-
+    [ -f "$d/boot_vga" ] && bv=$(cat "$d/boot_vga")
+    parent=$(basename "$(dirname "$(readlink -f "$d")")")
+    echo "dev $a $(cat "$d/vendor") $(cat "$d/device") $(cat "$d/class") $drv $grp $bv $parent"
+  done
+  for g in /sys/kernel/iommu_groups/*; do
+    [ -d "$g" ] || continue
+    echo "group ${g##*/} $(ls "$g/devices" | tr '\n' ' ')"
+  done
+}
+
+# driver_of ADDR: the bound driver's name, or "-".
+driver_of() {
+  if [ -e "/sys/bus/pci/devices/$1/driver" ]; then
+    basename "$(readlink "/sys/bus/pci/devices/$1/driver")"
+  else
+    echo -
+  fi
+}
+
+finish() {
+  say "E2E-DONE $(cut -d' ' -f1 /proc/uptime)"
+  if [ "$E2E_FAILS" = 0 ]; then say "E2E-RESULT PASS 0"; else say "E2E-RESULT FAIL $E2E_FAILS"; fi
+  exec 3>&-  # closing the tty waits for its output to drain
+  poweroff -f
+}
