@@ -63,6 +63,7 @@ inline constexpr std::string_view kLibModules = "/lib/modules";
 inline constexpr std::string_view kUsrLibModules = "/usr/lib/modules";
 inline constexpr std::string_view kEtcModprobeD = "/etc/modprobe.d";
 inline constexpr std::string_view kEtcModulesLoadD = "/etc/modules-load.d";
+inline constexpr std::string_view kEtcModules = "/etc/modules";  ///< Debian: modules for the real root
 inline constexpr std::string_view kEtcMkinitcpioConf = "/etc/mkinitcpio.conf";
 inline constexpr std::string_view kEtcMkinitcpioConfD = "/etc/mkinitcpio.conf.d";
 inline constexpr std::string_view kEtcDracutConfD = "/etc/dracut.conf.d";
@@ -72,9 +73,14 @@ inline constexpr std::string_view kEtcInitramfsToolsModules = "/etc/initramfs-to
 inline constexpr std::string_view kEtcInitramfsToolsHooks = "/etc/initramfs-tools/hooks";
 inline constexpr std::string_view kEtcInitramfsToolsScripts = "/etc/initramfs-tools/scripts";
 inline constexpr std::string_view kEtcBoosterYaml = "/etc/booster.yaml";
+inline constexpr std::string_view kInitramfsToolsHookFunctions =
+    "/usr/share/initramfs-tools/hook-functions";
 inline constexpr std::string_view kBoosterRegenerate = "/usr/lib/booster/regenerate_images";
 inline constexpr std::string_view kBootDir = "/boot";
-inline constexpr std::string_view kSbinModprobe = "/sbin/modprobe";
+inline constexpr std::string_view kBinSh = "/bin/sh";
+inline constexpr std::string_view kDevKmsg = "/dev/kmsg";
+/// PATH set by generated boot-time scripts (initramfs layouts differ: usr-merged or not).
+inline constexpr std::string_view kScriptSearchPath = "/usr/sbin:/usr/bin:/sbin:/bin";
 // exliar's own module configuration (modprobe.d / modules-load.d / dracut.conf.d / hooks)
 inline constexpr std::string_view kExliarModprobeConf = "/etc/modprobe.d/exliar-vfio.conf";
 inline constexpr std::string_view kExliarModulesLoadConf = "/etc/modules-load.d/exliar-vfio.conf";
