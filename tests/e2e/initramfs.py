@@ -72,6 +72,26 @@ class Archive:
         return bytes(out)
 
 
+def add_tree(archive, src, dest, skip=()):
+    """Copies a directory tree, keeping symlinks as symlinks; top-level names in `skip`
+    are left out."""
+    for dirpath, dirs, files in os.walk(src):
+        rel = os.path.relpath(dirpath, src)
+        if rel == ".":
+            dirs[:] = [d for d in dirs if d not in skip]
+            files = [f for f in files if f not in skip]
+        for name in dirs + files:
+            full = os.path.join(dirpath, name)
+            target = os.path.normpath(os.path.join(dest, rel, name))
+            if os.path.islink(full):
+                archive.symlink(target, os.readlink(full))
+            elif os.path.isdir(full):
+                archive.dir(target)
+            else:
+                archive.copy(target, full)
+        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(dirpath, d))]
+
+
 def _stripped(src):
     """The binary without debug sections (a RelWithDebInfo exliar is mostly DWARF, and
     every byte of the initramfs is unpacked under TCG); unchanged if strip is missing."""

@@ -28,8 +28,9 @@ import zlib
 # Modules the lab loads. vfio_iommu_type1 is only a soft dependency of vfio (it is
 # request_module()d when a container is opened), so it is a root of its own. bochs is
 # the native DRM driver of QEMU's std VGA and bochs-display: it gives unbind a real
-# driver to restore and the boot VGA a real console to refuse on.
-ROOT_MODULES = ["vfio-pci", "vfio_iommu_type1", "bochs"]
+# driver to restore and the boot VGA a real console to refuse on. e1000e drives q35's
+# default NIC (8086:10d3), so a default route gives bind a network device to refuse.
+ROOT_MODULES = ["vfio-pci", "vfio_iommu_type1", "bochs", "e1000e"]
 LAYOUT = 2  # bump when the cache layout changes
 
 

@@ -18,9 +18,11 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, HERE)
 
 import checks  # noqa: E402
@@ -47,6 +49,7 @@ DEVICES = [
     "-device", "ich9-intel-hda,bus=rp2,addr=0.1",
 ]
 BUSYBOX = "/bin/busybox"  # busybox-static: runs without any library
+MACHINES = os.path.join(os.path.dirname(HERE), "machines")  # tests/machines (build.py)
 
 
 def scenario_options(text):
@@ -74,7 +77,7 @@ def qemu_argv(image, initrd, console_log, data_log, iommu=True):
     return argv + ["-append", append] + DEVICES
 
 
-def build_initramfs(path, kern, exliar, scenario_file):
+def build_initramfs(path, kern, exliar, scenario_file, machine=None):
     a = initramfs.Archive()
     a.chardev("dev/console", 5, 1)
     a.dir("proc"), a.dir("sys"), a.dir("tmp"), a.dir("root")
@@ -86,13 +89,12 @@ def build_initramfs(path, kern, exliar, scenario_file):
     for m in kern["order"]:
         a.copy(f"lib/modules/{m}.ko", os.path.join(kern["modules"], m + ".ko"))
     initramfs.add_executable(a, exliar, "bin/exliar")
-    # Test machines' config trees, for the apply/rollback scenarios' writable roots.
-    machines = os.path.join(HERE, "machines")
-    if os.path.isdir(machines):
-        for dirpath, _, files in os.walk(machines):
-            for f in files:
-                src = os.path.join(dirpath, f)
-                a.copy("e2e/machines/" + os.path.relpath(src, machines), src)
+    if machine:  # a test machine's root minus its fake sys, for apply/rollback with --root
+        with tempfile.TemporaryDirectory() as tmp:
+            root = os.path.join(tmp, "root")
+            subprocess.run([sys.executable, os.path.join(MACHINES, "build.py"),
+                            os.path.join(MACHINES, machine), root], check=True)
+            initramfs.add_tree(a, root, "e2e/machine", skip=("sys",))
     data = a.bytes()
     with open(path, "wb") as f:
         f.write(data)
@@ -156,7 +158,7 @@ def cmd_run(args):
     os.makedirs(args.work)
     initrd = os.path.join(args.work, "initramfs.cpio")
     console, data = os.path.join(args.work, "console.log"), os.path.join(args.work, "data.log")
-    size = build_initramfs(initrd, kern, args.exliar, scenario_file)
+    size = build_initramfs(initrd, kern, args.exliar, scenario_file, opts.get("machine"))
     argv = qemu_argv(kern["image"], initrd, console, data, iommu=opts.get("iommu") != "off")
     t0 = time.monotonic()
     timed_out = False

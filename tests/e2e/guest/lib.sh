@@ -70,3 +70,22 @@ finish() {
   exec 3>&-  # closing the tty waits for its output to drain
   poweroff -f
 }
+
+# Addresses of the lab's devices, found by class (lab.py DEVICES), not hard-coded.
+by_class() { for d in /sys/bus/pci/devices/*; do grep -q "^0x$1" "$d/class" && echo "${d##*/}"; done; }
+group_of() { basename "$(readlink "/sys/bus/pci/devices/$1/iommu_group")"; }
+override_of() { cat "/sys/bus/pci/devices/$1/driver_override"; }
+
+# pci_state FILE: drivers, overrides and groups of every function (for "nothing changed").
+pci_state() {
+  for d in /sys/bus/pci/devices/*; do
+    echo "${d##*/} $(driver_of "${d##*/}") $(cat "$d/driver_override")"
+  done >"$1"
+  ls /dev/vfio >>"$1" 2>/dev/null
+}
+
+# expect_unchanged NAME BEFORE: the PCI state equals the one saved in BEFORE.
+expect_unchanged() {
+  pci_state /tmp/after.state
+  cmp -s "$2" /tmp/after.state || fail "$1 changed the PCI state: $(diff "$2" /tmp/after.state | tr '\n' ' ')"
+}
