@@ -1,0 +1,53 @@
+#include "boot/backend.h"
+
+#include <fmt/format.h>
+
+namespace exliar::boot {
+
+bool grub_uses_bls(const Fs& fs, const System& sys);  // grub_backend.cpp
+
+bool distro_is(const Distro& d, std::initializer_list<std::string_view> families) {
+  for (auto f : families) {
+    if (d.id && *d.id == f) return true;
+    for (const auto& l : d.id_like)
+      if (l == f) return true;
+  }
+  return false;
+}
+
+Result<std::string> read_boot_file(const Fs& fs, std::string_view path) {
+  auto t = fs.read_file(path);
+  if (!t) {
+    Error e = t.error();
+    if (e.path.empty()) e.path = std::string(path);
+    return tl::unexpected(e);
+  }
+  return t;
+}
+
+void push_edit(BootPlan& plan, std::string path, std::string before, std::string after,
+               std::string source) {
+  if (before == after) return;
+  plan.steps.push_back(
+      edit_step(EditFile{std::move(path), std::move(before), std::move(after), 0644},
+                "kernel command line", std::move(source)));
+}
+
+Result<std::unique_ptr<BootBackend>> select_backend(const Fs& fs, const System& sys) {
+  switch (sys.bootloader) {
+    case Bootloader::kernelstub:
+      return make_kernelstub_backend(sys);
+    case Bootloader::systemd_boot:
+      return make_systemd_boot_backend(sys);
+    case Bootloader::grub:
+      if (grub_uses_bls(fs, sys)) return make_bls_backend(sys);
+      return make_grub_backend(sys);
+    case Bootloader::unknown:
+      break;
+  }
+  return fail(
+      "cannot tell which boot loader this system uses (no GRUB defaults file, loader entries, "
+      "/etc/kernel/cmdline or kernelstub configuration found)");
+}
+
+}  // namespace exliar::boot

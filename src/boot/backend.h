@@ -1,0 +1,72 @@
+// Boot loader backends: each detects its configuration, reads the effective command
+// line of every boot entry (and where it comes from), and turns add/remove requests
+// into EditFile and RunCommand steps. Nothing here writes or runs anything.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "boot/params.h"
+#include "host/fs.h"
+#include "plan/step.h"
+#include "probe/inventory.h"
+
+namespace exliar::boot {
+
+struct CmdlineOrigin {
+  std::string path;  ///< host path inside the root
+  int line = 0;
+  std::string what;  ///< "GRUB_CMDLINE_LINUX_DEFAULT", "options", "user.kernel_options", ...
+};
+
+struct BootEntryView {
+  std::string name;
+  std::vector<std::string> params;  ///< kernel-level words, in order
+  std::vector<CmdlineOrigin> origins;
+  /// The loader adds parameters of its own (GRUB: BOOT_IMAGE=, root=, ro).
+  bool loader_adds = false;
+  /// Describes the configuration for kernels installed later, not a bootable entry.
+  bool template_only = false;
+};
+
+struct BootConfig {
+  std::string backend;  ///< "grub", "grub-bls", "systemd-boot", "kernelstub"
+  std::vector<BootEntryView> entries;
+  std::vector<std::string> notes;  ///< skipped entries, ignored drop-ins, ...
+};
+
+struct BootPlan {
+  std::vector<Step> steps;
+  std::vector<ParamEdit> applied;  ///< the requested edits that change something
+  std::vector<std::string> warnings;
+};
+
+class BootBackend {
+ public:
+  virtual ~BootBackend() = default;
+  virtual std::string name() const = 0;
+  virtual Result<BootConfig> read(const Fs& fs) const = 0;
+  virtual Result<BootPlan> plan(const Fs& fs, const std::vector<ParamEdit>& edits) const = 0;
+};
+
+std::unique_ptr<BootBackend> make_grub_backend(const System& sys);
+std::unique_ptr<BootBackend> make_bls_backend(const System& sys);
+std::unique_ptr<BootBackend> make_systemd_boot_backend(const System& sys);
+std::unique_ptr<BootBackend> make_kernelstub_backend(const System& sys);
+
+/// The backend for the boot loader probe found; GRUB with GRUB_ENABLE_BLSCFG=true and
+/// /boot/loader/entries is the BLS backend. Fails when the loader is unknown.
+Result<std::unique_ptr<BootBackend>> select_backend(const Fs& fs, const System& sys);
+
+/// Does the distro (ID or ID_LIKE) belong to one of these families?
+bool distro_is(const Distro& d, std::initializer_list<std::string_view> families);
+
+/// Reads a text file for editing: errors name the file.
+Result<std::string> read_boot_file(const Fs& fs, std::string_view path);
+
+/// An EditFile step when text differs from before.
+void push_edit(BootPlan& plan, std::string path, std::string before, std::string after,
+               std::string source);
+
+}  // namespace exliar::boot
