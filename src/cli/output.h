@@ -17,5 +17,7 @@ void say(const Context& ctx, std::string_view msg);
 void error(const Context& ctx, std::string_view msg);
 /// Probe notes (unreadable optional data) as warnings on stderr.
 void print_notes(const Context& ctx, const Inventory& inv);
+/// probe() plus plugins (on_init, on_device_detect annotations) and warnings on stderr.
+Inventory probe_host(Context& ctx);
 
 }  // namespace exliar::cli

@@ -78,6 +78,19 @@ Result<std::vector<std::string>> Fs::make_dirs(std::string_view p, mode_t mode) 
   return created;
 }
 
+Result<std::vector<std::optional<std::string>>> Fs::read_entries(
+    std::string_view dir, const std::vector<Entry>& entries) const {
+  if (!is_dir(dir)) return fail("not a directory", display(dir), ENOTDIR);
+  std::vector<std::optional<std::string>> out;
+  out.reserve(entries.size());
+  for (const auto& e : entries) {
+    std::string p = path_join(dir, e.name);
+    auto r = e.link ? read_link(p) : read_file(p);
+    out.push_back(r ? std::optional<std::string>(std::move(*r)) : std::nullopt);
+  }
+  return out;
+}
+
 Result<RealFs> RealFs::open(std::string root) {
   if (root.empty()) root = "/";
   if (root.front() != '/') {
@@ -153,6 +166,49 @@ Result<std::string> RealFs::read_file(std::string_view p) const {
     }
     if (n == 0) break;
     out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+Result<std::vector<std::optional<std::string>>> RealFs::read_entries(
+    std::string_view dir, const std::vector<Entry>& entries) const {
+  Fd d(open_beneath(dir, O_PATH | O_DIRECTORY));
+  if (d.fd < 0) return sys_fail(*this, "cannot open directory", dir, -d.fd);
+  std::vector<std::optional<std::string>> out;
+  out.reserve(entries.size());
+  char buf[4096];
+  for (const auto& e : entries) {
+    std::string name(e.name);
+    if (name.find('/') != std::string::npos || name == "..") {
+      out.emplace_back();
+      continue;
+    }
+    if (e.link) {
+      ssize_t n = ::readlinkat(d.fd, name.c_str(), buf, sizeof buf);
+      out.push_back(n < 0 ? std::nullopt : std::optional<std::string>(std::string(buf, static_cast<size_t>(n))));
+      continue;
+    }
+    // Relative to the directory and confined beneath it: an attribute that is a symlink
+    // cannot lead anywhere else.
+    open_how how{};
+    how.flags = O_RDONLY | O_CLOEXEC;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+    long fd = ::syscall(SYS_openat2, d.fd, name.c_str(), &how, sizeof how);
+    if (fd < 0) {
+      out.emplace_back();
+      continue;
+    }
+    Fd f(static_cast<int>(fd));
+    std::string content;
+    for (;;) {
+      ssize_t n = ::read(f.fd, buf, sizeof buf);
+      if (n <= 0) break;
+      content.append(buf, static_cast<size_t>(n));
+      // sysfs attributes are produced whole by one show() call of at most a page, so a
+      // short read is the end; regular files fall through to the next read.
+      if (static_cast<size_t>(n) < sizeof buf) break;
+    }
+    out.push_back(std::move(content));
   }
   return out;
 }
@@ -243,7 +299,9 @@ Status RealFs::write_atomic(std::string_view p, std::string_view content, mode_t
 }
 
 Status RealFs::write_in_place(std::string_view p, std::string_view content) {
-  Fd fd(open_beneath(p, O_WRONLY));
+  // O_TRUNC is what `echo v > attr` does; sysfs ignores it, and on a fixture tree (plain
+  // files) it makes the file hold exactly the value, as reading the attribute would.
+  Fd fd(open_beneath(p, O_WRONLY | O_TRUNC));
   if (fd.fd < 0) return sys_fail(*this, "cannot open for writing", p, -fd.fd);
   ssize_t n = ::write(fd.fd, content.data(), content.size());
   if (n < 0) return sys_fail(*this, "cannot write", p, errno);
@@ -372,16 +430,20 @@ std::string path_normalize(std::string_view p) {
 Result<std::string> resolve_link(const Fs& fs, std::string_view p) {
   auto target = fs.read_link(p);
   if (!target) return tl::unexpected(target.error());
-  if (!target->empty() && target->front() == '/') {
+  return resolve_link_target(fs, p, *target);
+}
+
+Result<std::string> resolve_link_target(const Fs& fs, std::string_view p, std::string_view target) {
+  if (!target.empty() && target.front() == '/') {
     if (!fs.is_live())
-      return fail("symlink has an absolute target (" + *target + ") that leaves the root, refused",
+      return fail("symlink has an absolute target (" + std::string(target) +
+                      ") that leaves the root, refused",
                   fs.display(p), 0);
-    return path_normalize(*target);
+    return path_normalize(target);
   }
-  std::string joined = path_join(path_dirname(p), *target);
-  std::string norm = path_normalize(joined);
+  std::string norm = path_normalize(path_join(path_dirname(p), target));
   if (norm.empty())
-    return fail("symlink target (" + *target + ") leads outside the root directory, refused",
+    return fail("symlink target (" + std::string(target) + ") leads outside the root directory, refused",
                 fs.display(p), 0);
   return norm;
 }

@@ -12,51 +12,86 @@ namespace exliar {
 
 namespace {
 
+// The attributes read per function, in one batched directory read.
+enum Attr { kVendor, kDevice, kClass, kSubVendor, kSubDevice, kRevision, kBootVga, kDriver, kGroup };
+const std::vector<Fs::Entry> kAttrs = {
+    {"vendor"},           {"device"},   {"class"},   {"subsystem_vendor"},
+    {"subsystem_device"}, {"revision"}, {"boot_vga"}, {"driver", true},
+    {"iommu_group", true}};
+
 struct Reader {
   const Fs& fs;
   std::vector<ProbeNote>& notes;
-  std::string dir;
+  const std::string& dir;
+  std::vector<std::optional<std::string>>& values;
 
-  std::string path(std::string_view attr) const { return path_join(dir, attr); }
+  std::string path(Attr a) const { return path_join(dir, kAttrs[a].name); }
 
   // A required hex attribute: absent or malformed is reported and fails the device.
-  std::optional<std::uint32_t> hex(std::string_view attr, std::uint32_t max) {
-    auto p = path(attr);
-    auto text = fs.read_file(p);
-    if (!text) {
-      notes.push_back({fs.display(p), text.error().describe() + "; device skipped"});
+  std::optional<std::uint32_t> hex(Attr a, std::uint32_t max) {
+    if (!values[a]) {
+      notes.push_back({fs.display(path(a)), "missing or unreadable; device skipped"});
       return std::nullopt;
     }
-    auto v = parse_hex(*text);
+    auto v = parse_hex(*values[a]);
     if (!v || *v > max) {
-      notes.push_back({fs.display(p),
-                       "not a hex value (\"" + std::string(trim(*text)) + "\"); device skipped"});
+      notes.push_back({fs.display(path(a)),
+                       "not a hex value (\"" + std::string(trim(*values[a])) + "\"); device skipped"});
       return std::nullopt;
     }
     return v;
   }
 
   // An optional hex attribute: absent is fine, malformed is noted.
-  std::optional<std::uint32_t> opt_hex(std::string_view attr, std::uint32_t max) {
-    auto p = path(attr);
-    auto text = fs.read_file(p);
-    if (!text) return std::nullopt;
-    auto v = parse_hex(*text);
+  std::optional<std::uint32_t> opt_hex(Attr a, std::uint32_t max) {
+    if (!values[a]) return std::nullopt;
+    auto v = parse_hex(*values[a]);
     if (!v || *v > max) {
-      notes.push_back({fs.display(p), "not a hex value; ignored"});
+      notes.push_back({fs.display(path(a)), "not a hex value; ignored"});
       return std::nullopt;
     }
     return v;
   }
 
-  std::optional<std::string> link_name(std::string_view attr) {
-    auto target = fs.read_link(path(attr));
-    if (!target) return std::nullopt;
-    auto base = path_basename(*target);
-    if (base.empty()) return std::nullopt;
+  std::optional<std::string> link_name(Attr a) {
+    if (!values[a]) return std::nullopt;
+    auto base = path_basename(*values[a]);
+    if (base.empty() || base == "." || base == "..") return std::nullopt;
     return std::string(base);
   }
 };
+
+std::optional<PciDevice> read_device(const Fs& fs, const PciAddress& addr, const std::string& link,
+                                     const std::string& real, std::vector<ProbeNote>& notes) {
+  auto values = fs.read_entries(real, kAttrs);
+  if (!values) {
+    notes.push_back({fs.display(link), "dangling link (target " + real + " missing); device skipped"});
+    return std::nullopt;
+  }
+  Reader r{fs, notes, real, *values};
+  PciDevice d;
+  d.address = addr;
+  d.sysfs_path = real;
+  auto vendor = r.hex(kVendor, 0xffff);
+  auto device = r.hex(kDevice, 0xffff);
+  auto cls = r.hex(kClass, 0xffffff);
+  if (!vendor || !device || !cls) return std::nullopt;
+  d.vendor_id = static_cast<std::uint16_t>(*vendor);
+  d.device_id = static_cast<std::uint16_t>(*device);
+  d.class_code = *cls;
+  if (auto v = r.opt_hex(kSubVendor, 0xffff)) d.subsystem_vendor_id = static_cast<std::uint16_t>(*v);
+  if (auto v = r.opt_hex(kSubDevice, 0xffff)) d.subsystem_device_id = static_cast<std::uint16_t>(*v);
+  if (auto v = r.opt_hex(kRevision, 0xff)) d.revision = static_cast<std::uint8_t>(*v);
+  d.driver = r.link_name(kDriver);
+  if (auto g = r.link_name(kGroup)) {
+    if (auto id = parse_long(*g); id && *id >= 0) d.iommu_group = static_cast<int>(*id);
+    else notes.push_back({fs.display(r.path(kGroup)), "link does not name a group number; ignored"});
+  }
+  d.boot_vga = (*values)[kBootVga] && trim(*(*values)[kBootVga]) == "1";
+  // The upstream bridge is the parent directory when that is itself a PCI function.
+  d.parent = parse_pci_address(path_basename(path_dirname(real)));
+  return d;
+}
 
 }  // namespace
 
@@ -67,53 +102,33 @@ std::vector<PciDevice> scan_pci(const Fs& fs, std::vector<ProbeNote>& notes) {
     notes.push_back({fs.display(paths::kPciDevices), names.error().describe()});
     return out;
   }
+  std::vector<Fs::Entry> links;
+  links.reserve(names->size());
+  for (const auto& n : *names) links.push_back({n, true});
+  auto targets = fs.read_entries(paths::kPciDevices, links);
+  if (!targets) {
+    notes.push_back({fs.display(paths::kPciDevices), targets.error().describe()});
+    return out;
+  }
   out.reserve(names->size());
-  for (const auto& name : *names) {
+  for (size_t i = 0; i < names->size(); ++i) {
+    const std::string& name = (*names)[i];
+    std::string link = path_join(paths::kPciDevices, name);
     auto addr = parse_pci_address(name);
     if (!addr) {
-      notes.push_back(
-          {fs.display(path_join(paths::kPciDevices, name)), "not a PCI address; ignored"});
+      notes.push_back({fs.display(link), "not a PCI address; ignored"});
       continue;
     }
-    std::string link = path_join(paths::kPciDevices, name);
-    auto real = resolve_link(fs, link);
+    if (!(*targets)[i]) {
+      notes.push_back({fs.display(link), "not a symlink to a device directory; device skipped"});
+      continue;
+    }
+    auto real = resolve_link_target(fs, link, *(*targets)[i]);
     if (!real) {
       notes.push_back({fs.display(link), real.error().message + "; device skipped"});
       continue;
     }
-    if (!fs.is_dir(*real)) {
-      notes.push_back(
-          {fs.display(link), "dangling link (target " + *real + " missing); device skipped"});
-      continue;
-    }
-    Reader r{fs, notes, *real};
-    PciDevice d;
-    d.address = *addr;
-    d.sysfs_path = *real;
-    auto vendor = r.hex("vendor", 0xffff);
-    auto device = r.hex("device", 0xffff);
-    auto cls = r.hex("class", 0xffffff);
-    if (!vendor || !device || !cls) continue;
-    d.vendor_id = static_cast<std::uint16_t>(*vendor);
-    d.device_id = static_cast<std::uint16_t>(*device);
-    d.class_code = *cls;
-    if (auto v = r.opt_hex("subsystem_vendor", 0xffff))
-      d.subsystem_vendor_id = static_cast<std::uint16_t>(*v);
-    if (auto v = r.opt_hex("subsystem_device", 0xffff))
-      d.subsystem_device_id = static_cast<std::uint16_t>(*v);
-    if (auto v = r.opt_hex("revision", 0xff)) d.revision = static_cast<std::uint8_t>(*v);
-    d.driver = r.link_name("driver");
-    if (auto g = r.link_name("iommu_group")) {
-      if (auto id = parse_long(*g); id && *id >= 0)
-        d.iommu_group = static_cast<int>(*id);
-      else
-        notes.push_back(
-            {fs.display(r.path("iommu_group")), "link does not name a group number; ignored"});
-    }
-    if (auto bv = fs.read_file(r.path("boot_vga"))) d.boot_vga = trim(*bv) == "1";
-    // The upstream bridge is the parent directory when that is itself a PCI function.
-    d.parent = parse_pci_address(path_basename(path_dirname(*real)));
-    out.push_back(std::move(d));
+    if (auto d = read_device(fs, *addr, link, *real, notes)) out.push_back(std::move(*d));
   }
   std::sort(out.begin(), out.end(),
             [](const PciDevice& a, const PciDevice& b) { return a.address < b.address; });

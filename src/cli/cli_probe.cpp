@@ -1,0 +1,20 @@
+#include "cli/output.h"
+#include "plugin/host.h"
+#include "probe/probe.h"
+
+namespace exliar::cli {
+
+Inventory probe_host(Context& ctx) {
+  Inventory inv = probe(ctx.fs);
+  print_notes(ctx, inv);
+  // Plugins see every device and may annotate it (shown in detect --json).
+  PluginHost plugins(ctx.fs, ctx.runner, ctx.no_plugins);
+  plugins.on_init();
+  plugins.on_device_detect(inv);
+  if (ctx.output.verbosity != Verbosity::quiet)
+    for (const auto& w : plugins.take_warnings())
+      std::fprintf(ctx.output.err, "exliar: warning: %s\n", w.c_str());
+  return inv;
+}
+
+}  // namespace exliar::cli
