@@ -209,7 +209,25 @@ def fetch(cache, log=print):
         return _result(outdir, meta, pkg, version)
 
 
+def cached(cache):
+    """What the last fetch() resolved, without asking apt again (the ctest fixture fetches
+    once; scenarios then boot offline). None when nothing was fetched yet."""
+    try:
+        cur = json.load(open(os.path.join(cache, "current.json")))
+        outdir = os.path.join(cache, cur["dir"])
+        meta = json.load(open(os.path.join(outdir, "lab.json")))
+    except (OSError, ValueError, KeyError):
+        return None
+    if meta.get("roots") != ROOT_MODULES or meta.get("layout") != LAYOUT:
+        return None
+    return _result(outdir, meta, cur["package"], cur["version"])
+
+
 def _result(outdir, meta, pkg, version):
+    cur = os.path.join(os.path.dirname(outdir), "current.json")
+    with open(cur + ".tmp", "w") as f:
+        json.dump({"dir": os.path.basename(outdir), "package": pkg, "version": version}, f)
+    os.rename(cur + ".tmp", cur)
     image = "vmlinux" if meta.get("pvh") else "vmlinuz"
     return {"image": os.path.join(outdir, image), "modules": os.path.join(outdir, "modules"),
             "order": meta["order"], "package": pkg, "version": version}

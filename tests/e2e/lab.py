@@ -144,6 +144,9 @@ def cmd_run(args):
     if not os.path.exists(scenario_file):
         print(f"e2e: no scenario {scenario_file}", file=sys.stderr)
         return 2
+    if not os.access(args.exliar, os.X_OK):
+        print(f"e2e: FAIL: no exliar binary at {args.exliar}", file=sys.stderr)
+        return 2
     if shutil.which("qemu-system-x86_64") is None:
         print("e2e: FAIL: qemu-system-x86_64 not found (install qemu-system-x86)", file=sys.stderr)
         return 2
@@ -153,7 +156,7 @@ def cmd_run(args):
               file=sys.stderr)
         return 2
     opts = scenario_options(open(scenario_file).read())
-    kern = kernel.fetch(args.cache, log=lambda s: print(s, file=sys.stderr))
+    kern = kernel.cached(args.cache) or kernel.fetch(args.cache, log=lambda s: print(s, file=sys.stderr))
     shutil.rmtree(args.work, ignore_errors=True)
     os.makedirs(args.work)
     initrd = os.path.join(args.work, "initramfs.cpio")
