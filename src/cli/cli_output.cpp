@@ -31,7 +31,11 @@ int emit(Context& ctx, std::string_view text) {
   return kOk;
 }
 
-int emit_json(Context& ctx, const nlohmann::ordered_json& j) { return emit(ctx, j.dump(2) + "\n"); }
+// Host data (sysfs attributes, os-release, pci.ids names) may hold bytes that are not
+// UTF-8; dump() would throw on them, so they are replaced by U+FFFD instead.
+int emit_json(Context& ctx, const nlohmann::ordered_json& j) {
+  return emit(ctx, j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n");
+}
 
 void say(const Context& ctx, std::string_view msg) {
   if (ctx.output.verbosity == Verbosity::quiet) return;

@@ -110,6 +110,12 @@ auto exists_any(std::vector<std::string_view> ps) {
 
 Bootloader probe_bootloader(const Fs& fs, std::string& evidence) {
   if (auto li = loader_info(fs)) {
+    // Pop!_OS boots with systemd-boot (so LoaderInfo says systemd-boot), but kernelstub
+    // owns the entries and rewrites them: edits must go through its configuration.
+    if (*li == Bootloader::systemd_boot && fs.exists(paths::kEtcKernelstubConfig)) {
+      evidence = paths::kEtcKernelstubConfig;
+      return Bootloader::kernelstub;
+    }
     evidence = "EFI variable LoaderInfo";
     return *li;
   }
