@@ -10,7 +10,7 @@ apt-get install -y -q --no-install-recommends \
   libncurses-dev libssl-dev \
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev \
   pci.ids pciutils python3 python3-jsonschema \
-  libvirt-clients libvirt-daemon libxml2-utils \
+  libvirt-clients libxml2-utils \
   qemu-system-x86 busybox-static cpio kmod \
   clang-14 libclang-rt-14-dev \
   dash hyperfine tmux graphviz ca-certificates
