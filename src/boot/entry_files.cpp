@@ -33,7 +33,8 @@ std::optional<std::string> LoaderEntry::first(std::string_view text, std::string
 std::vector<CmdRegion> LoaderEntry::options() const {
   std::vector<CmdRegion> out;
   for (const auto& k : keys)
-    if (k.key == "options") out.push_back({k.value_begin, k.value_end, k.line, Quoting::kernel});
+    if (k.key == "options" && k.separated)
+      out.push_back({k.value_begin, k.value_end, k.line, Quoting::kernel});
   return out;
 }
 
@@ -55,6 +56,7 @@ Result<LoaderEntry> parse_loader_entry(std::string_view t) {
     size_t kb = i;
     while (i < eol && !blank(t[i])) ++i;
     k.key = std::string(t.substr(kb, i - kb));
+    k.separated = i < eol;
     while (i < eol && blank(t[i])) ++i;
     size_t ve = eol;
     // The Boot Loader Specification defines only whole-line comments; a " #" tail on an

@@ -18,6 +18,7 @@ struct EntryKey {
   int line = 0;
   size_t value_begin = 0, value_end = 0;  ///< without surrounding blanks or a trailing comment
   bool trailing_comment = false;          ///< " # ..." after the value (kept, never edited)
+  bool separated = false;                 ///< blanks follow the key (a bare "options" has none)
 };
 
 /// A Boot Loader Specification type #1 entry: "key<blanks>value" lines (spaces or tabs),
@@ -25,7 +26,9 @@ struct EntryKey {
 struct LoaderEntry {
   std::vector<EntryKey> keys;
   std::optional<std::string> first(std::string_view text, std::string_view key) const;
-  std::vector<CmdRegion> options() const;  ///< the `options` values, in file order
+  /// The `options` values, in file order; a bare "options" line without any blank after
+  /// the key has nowhere to put a token and is left alone.
+  std::vector<CmdRegion> options() const;
 };
 
 /// Fails on binary junk, CR line ends, huge lines, a key line without a value, and an

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "boot/entry_files.h"
 #include "boot_test_util.h"
 #include "host/paths.h"
 
@@ -241,6 +242,26 @@ TEST(ManagedParams, VendorInitramfsAndQuirks) {
   in.ids = {};
   in.extras = {"two words"};
   EXPECT_FALSE(managed_params(in));
+}
+
+}  // namespace
+}  // namespace exliar::boot
+
+namespace exliar::boot {
+namespace {
+
+// Found by fuzz_boot_loader_entry: a bare "options" line (no blank after the key) must
+// not become "optionsiommu=pt".
+TEST(LoaderEntry, BareOptionsKeyIsNotGluedToANewToken) {
+  std::string t = "title x\nlinux /vmlinuz\noptions\n";
+  auto r = edit_loader_entry(t, add_edits({"iommu=pt"}));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(t, "title x\nlinux /vmlinuz\noptions\noptions iommu=pt\n");
+  std::string u = "title x\noptions   \n";
+  ASSERT_TRUE(edit_loader_entry(u, add_edits({"iommu=pt"})));
+  EXPECT_EQ(u, "title x\noptions   iommu=pt\n");
+  ASSERT_TRUE(edit_loader_entry(u, {{ParamEdit::Op::remove, "iommu=pt"}}));
+  EXPECT_EQ(u, "title x\noptions   \n");
 }
 
 }  // namespace
