@@ -127,7 +127,10 @@ std::vector<std::string> bind_refusals(const Fs& fs, const std::vector<const Pci
       }
     }
     for (const auto& iface : route_ifaces) {
-      auto real = resolve_link(fs, path_join(path_join(paths::kSysClassNet, iface), "device"));
+      // /sys/class/net/<iface> is itself a link: resolve it before its `device` link.
+      auto dir = resolve_link(fs, path_join(paths::kSysClassNet, iface));
+      if (!dir) continue;
+      auto real = resolve_link(fs, path_join(*dir, "device"));
       if (real && path_basename(*real) == a)
         why.push_back(fmt::format("{} is the network device {} of the default route", a, iface));
     }

@@ -90,6 +90,9 @@ class Lexer {
     while (pos_ < t_.size()) {
       char c = t_[pos_];
       if (is_blank(c) || c == '\n' || c == ')' || c == ';') break;
+      if (c == '(' && in_array_)
+        return fail("unexpected '(' inside an array (bash rejects it); is the array above closed?",
+                    std::string(path_), 0, line_);
       if (c == '"' || c == '\'') {
         if (auto r = quoted(w.value); !r) return tl::unexpected(r.error());
         continue;
@@ -111,6 +114,7 @@ class Lexer {
     if (pos_ < t_.size() && t_[pos_] == '(') {
       a.form = ShAssign::Form::array;
       int start_line = line_;
+      in_array_ = true;
       advance();
       a.open = pos_;
       for (;;) {
@@ -129,6 +133,7 @@ class Lexer {
         }
         a.words.push_back(std::move(*w));
       }
+      in_array_ = false;
       a.close = pos_;
       advance();
       a.end = pos_;
@@ -194,6 +199,7 @@ class Lexer {
   std::string_view path_;
   size_t pos_ = 0;
   int line_ = 1;
+  bool in_array_ = false;
 };
 
 }  // namespace
