@@ -12,6 +12,11 @@ set_tests_properties(e2e_kernel PROPERTIES FIXTURES_SETUP e2e_kernel TIMEOUT 600
 
 # Scenarios: tests/e2e/scenarios/<name>.sh runs in the guest, checks.py judges on the host.
 set(EXLIAR_E2E_SCENARIOS detect no_iommu)
+# Scenarios of verbs still being written join once the verb's cmd_<verb>.cpp exists (the
+# house convention, see cli/cmd_pending.cpp); until then no_iommu notes them as skipped.
+if(EXISTS ${PROJECT_SOURCE_DIR}/src/cli/cmd_bind.cpp)
+  list(APPEND EXLIAR_E2E_SCENARIOS bind_unbind refusals)
+endif()
 
 foreach(s ${EXLIAR_E2E_SCENARIOS})
   add_test(NAME e2e_${s}

@@ -95,6 +95,17 @@ def main():
     silent["sections"]["check.out"] = "blocked\n"
     expect("no_iommu: check silent about the IOMMU", "no_iommu", silent, False)
 
+    bind_ok = copy.deepcopy(noi)
+    bind_ok["sections"]["bind.out"] = ""
+    bind_ok["sections"]["bind.err"] = "exliar: error: the IOMMU is not active on this host\n"
+    bind_ok["rc"]["bind"] = 3
+    expect("no_iommu: bind refused", "no_iommu", bind_ok, True)
+    expect("no_iommu: bind succeeds", "no_iommu", dict(bind_ok, rc=dict(bind_ok["rc"], bind=0)),
+           False)
+    vague = copy.deepcopy(bind_ok)
+    vague["sections"]["bind.err"] = "exliar: error: cannot bind\n"
+    expect("no_iommu: bind refusal without a reason", "no_iommu", vague, False)
+
     cases.append("parse: unterminated section")
     if not lab.parse("E2E-BEGIN x\nabc\n")["fails"]:
         failures.append("parse: an unterminated section is not reported")

@@ -6,3 +6,8 @@ expect_rc detect 0
 syswalk >/tmp/syswalk.txt
 emit syswalk /tmp/syswalk.txt
 run check exliar check
+# bind must refuse (no group to move) and change nothing.
+ATI=$(for a in $(by_class 0300); do [ "$(cat /sys/bus/pci/devices/$a/boot_vga)" = 0 ] && echo "$a"; done)
+pci_state /tmp/before.state
+run bind exliar --yes bind "$ATI"
+expect_unchanged "bind of $ATI without an IOMMU" /tmp/before.state
