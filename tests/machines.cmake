@@ -48,10 +48,6 @@ foreach(_case ${_bad_cases})
                    ${PROJECT_BINARY_DIR}/machines/z370-ubuntu ${_case})
   set_tests_properties(bad_input.${_case} PROPERTIES LABELS "machines")
 endforeach()
-# Known probe bug (notes/fixtures.md): an absolute `driver`/`iommu_group` link target is
-# trusted by its basename. These flip to failing once src/probe/pci.cpp refuses them.
-set_tests_properties(bad_input.driver_link_escape bad_input.iommu_group_link_escape
-                     PROPERTIES WILL_FAIL TRUE)
 
 add_test(NAME machine_builder_selftest COMMAND ${Python3_EXECUTABLE} ${_mdir}/build.py --selftest)
 set_tests_properties(machine_builder_selftest PROPERTIES LABELS "machines")

@@ -55,6 +55,13 @@ struct Reader {
 
   std::optional<std::string> link_name(Attr a) {
     if (!values[a]) return std::nullopt;
+    // The kernel makes these links relative; an absolute target names something outside
+    // the tree being scanned (under --root: the host's own /sys), so it is not trusted.
+    if (values[a]->starts_with('/')) {
+      notes.push_back(
+          {fs.display(path(a)), "symlink has an absolute target (" + *values[a] + "); ignored"});
+      return std::nullopt;
+    }
     auto base = path_basename(*values[a]);
     if (base.empty() || base == "." || base == "..") return std::nullopt;
     return std::string(base);

@@ -195,11 +195,15 @@ Initramfs probe_initramfs(const Fs& fs, std::string& evidence) {
   return v;
 }
 
-SecureBoot probe_secure_boot(const Fs& fs) {
+SecureBoot probe_secure_boot(const Fs& fs, std::vector<ProbeNote>& notes) {
   if (!fs.is_dir(paths::kEfiDir)) return SecureBoot::not_efi;
   auto raw = fs.read_file(paths::kEfiVarSecureBoot);
   if (!raw) return SecureBoot::unknown;
-  return parse_secure_boot_var(*raw);
+  auto sb = parse_secure_boot_var(*raw);
+  if (sb == SecureBoot::unknown)
+    notes.push_back({fs.display(paths::kEfiVarSecureBoot),
+                     "not 4 attribute bytes and a 0/1 value; Secure Boot unknown"});
+  return sb;
 }
 
 }  // namespace
@@ -267,14 +271,17 @@ System probe_system(const Fs& fs, std::vector<ProbeNote>& notes) {
   s.kernel = read_trimmed(fs, paths::kProcOsRelease);
   if (s.kernel && s.kernel->empty()) s.kernel.reset();
   s.distro = probe_distro(fs, notes);
-  if (auto cpuinfo = fs.read_file(paths::kProcCpuinfo))
+  if (auto cpuinfo = fs.read_file(paths::kProcCpuinfo)) {
     s.cpu = parse_cpuinfo(*cpuinfo);
-  else
+    if (s.cpu.vendor == CpuVendor::unknown && !s.cpu.model)
+      notes.push_back(
+          {fs.display(paths::kProcCpuinfo), "no vendor_id or model name line; CPU unknown"});
+  } else
     notes.push_back({fs.display(paths::kProcCpuinfo), "cannot read; CPU unknown"});
   s.bootloader = probe_bootloader(fs, s.bootloader_evidence);
   s.init = probe_init(fs);
   s.initramfs = probe_initramfs(fs, s.initramfs_evidence);
-  s.secure_boot = probe_secure_boot(fs);
+  s.secure_boot = probe_secure_boot(fs, notes);
   if (auto cmd = read_trimmed(fs, paths::kProcCmdline)) {
     s.cmdline = *cmd;
     s.iommu.cmdline = iommu_cmdline_tokens(*cmd);
