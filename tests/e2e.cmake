@@ -22,8 +22,8 @@ foreach(s ${EXLIAR_E2E_SCENARIOS})
   add_test(NAME e2e_${s}
            COMMAND Python3::Interpreter ${EXLIAR_E2E_LAB} --cache ${EXLIAR_E2E_CACHE} run
                    --exliar $<TARGET_FILE:exliar> --scenario ${s}
-                   --work ${CMAKE_CURRENT_BINARY_DIR}/e2e/${s} --timeout 50)
-  # The guest gets 50 s; ctest's is the backstop if the lab itself hangs.
+                   --work ${CMAKE_CURRENT_BINARY_DIR}/e2e/${s} --timeout 55)
+  # The guest gets 55 s; ctest's is the backstop if the lab itself hangs.
   set_tests_properties(e2e_${s} PROPERTIES FIXTURES_REQUIRED e2e_kernel TIMEOUT 60 LABELS e2e
                        RESOURCE_LOCK e2e_qemu)
 endforeach()

@@ -211,7 +211,7 @@ def main():
     r.add_argument("--exliar", required=True)
     r.add_argument("--scenario", required=True)
     r.add_argument("--work", required=True, help="directory for the initramfs and serial logs")
-    r.add_argument("--timeout", type=float, default=50)
+    r.add_argument("--timeout", type=float, default=55)
     r.add_argument("--keep", action="store_true", help="keep the logs even when passing")
     args = p.parse_args()
     try:
