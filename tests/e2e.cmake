@@ -17,6 +17,9 @@ set(EXLIAR_E2E_SCENARIOS detect no_iommu)
 if(EXISTS ${PROJECT_SOURCE_DIR}/src/cli/cmd_bind.cpp)
   list(APPEND EXLIAR_E2E_SCENARIOS bind_unbind refusals)
 endif()
+if(EXISTS ${PROJECT_SOURCE_DIR}/src/cli/cmd_rollback.cpp AND EXISTS ${PROJECT_SOURCE_DIR}/src/cli/cmd_plan.cpp)
+  list(APPEND EXLIAR_E2E_SCENARIOS apply_rollback)  # run_apply lives in cmd_plan.cpp
+endif()
 
 foreach(s ${EXLIAR_E2E_SCENARIOS})
   add_test(NAME e2e_${s}
