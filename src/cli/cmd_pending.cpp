@@ -21,7 +21,6 @@ int run_rollback(Context& c, const RollbackOptions&) { return pending(c, "rollba
 int run_cleanup_script(Context& c) { return pending(c, "cleanup-script"); }
 int run_bind(Context& c, const BindOptions&) { return pending(c, "bind"); }
 int run_unbind(Context& c, const BindOptions&) { return pending(c, "unbind"); }
-int run_boot(Context& c, const BootOptions&) { return pending(c, "boot"); }
 int run_snapshot(Context& c, const SnapshotOptions&) { return pending(c, "snapshot"); }
 int run_tui(Context& c) { return pending(c, "tui"); }
 
