@@ -15,7 +15,7 @@ set(EXLIAR_E2E_SCENARIOS detect no_iommu)
 # Scenarios of verbs still being written join once the verb's cmd_<verb>.cpp exists (the
 # house convention, see cli/cmd_pending.cpp); until then no_iommu notes them as skipped.
 if(EXISTS ${PROJECT_SOURCE_DIR}/src/cli/cmd_bind.cpp)
-  list(APPEND EXLIAR_E2E_SCENARIOS bind_unbind refusals)
+  list(APPEND EXLIAR_E2E_SCENARIOS bind_unbind bind_nodriver refusals)
 endif()
 if(EXISTS ${PROJECT_SOURCE_DIR}/src/cli/cmd_rollback.cpp AND EXISTS ${PROJECT_SOURCE_DIR}/src/cli/cmd_plan.cpp)
   list(APPEND EXLIAR_E2E_SCENARIOS apply_rollback)  # run_apply lives in cmd_plan.cpp
