@@ -1,5 +1,6 @@
 // exliar vbios dump|check|patch. FILE arguments and -o are files on the host running
-// exliar; ADDR is looked up (and its ROM read) through the rooted Fs.
+// exliar; ADDR is looked up (and its ROM read) through the rooted Fs. For dump and patch
+// -o names the ROM written; for check it takes the report, like every other verb.
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -158,10 +159,10 @@ int do_check(Context& ctx, const VbiosOptions& o) {
   auto info = parse_rom(as_bytes(*data));
   if (!info) {
     if (ctx.output.json)
-      out_json(ctx, {{"schema_version", 1},
-                     {"file", o.target},
-                     {"usable", false},
-                     {"error", info.error().message}});
+      emit_json(ctx, {{"schema_version", 1},
+                      {"file", o.target},
+                      {"usable", false},
+                      {"error", info.error().message}});
     error(ctx, o.target + ": " + info.error().message);
     return kFindings;
   }
@@ -179,13 +180,13 @@ int do_check(Context& ctx, const VbiosOptions& o) {
                         {"device_id", hex4(g->device_id)},
                         {"matches", rom_id_problems(*info, g->vendor_id, g->device_id).empty()}}
                  : Json(nullptr);
-    out_json(ctx, j);
+    if (int rc = emit_json(ctx, j); rc != kOk) return rc;
   } else {
     std::string head = fmt::format("ROM:     {} ({} bytes)\n", o.target, data->size());
     if (g)
       head += fmt::format("GPU:     {} ({:04x}:{:04x})\n", g->address.str(), g->vendor_id,
                           g->device_id);
-    out(ctx, head + rom_text(*info, g));
+    if (int rc = emit(ctx, head + rom_text(*info, g)); rc != kOk) return rc;
   }
   return info->usable() ? kOk : kFindings;
 }

@@ -62,6 +62,12 @@ TEST(VbiosCli, ApuDumpCheckPatchRoundTrip) {
   EXPECT_EQ(c.exit_code, 0) << c.out << c.err;
   EXPECT_NE(c.out.find("matches GPU"), std::string::npos) << c.out;
   EXPECT_NE(c.out.find("Verdict: usable"), std::string::npos);
+  // check -o: the report goes to the file (atomically), not stdout
+  std::string report = root.dir() + "/report.json";
+  auto cr = exliar({"--root", root.dir(), "--json", "vbios", "check", out, "-o", report});
+  EXPECT_EQ(cr.exit_code, 0) << cr.err;
+  EXPECT_TRUE(cr.out.empty());
+  EXPECT_EQ(nlohmann::json::parse(testing::read_all(report))["has_efi"], true);
 
   // prepend a vendor header: check says not usable, patch removes it again
   std::string with_hdr = root.dir() + "/hdr.rom";
