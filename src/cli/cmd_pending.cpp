@@ -12,8 +12,6 @@ int pending(const Context& ctx, const char* verb) {
 }
 }  // namespace
 
-int run_check(Context& c, const CheckOptions&) { return pending(c, "check"); }
-int run_gpu(Context& c, const GpuOptions&) { return pending(c, "gpu"); }
 int run_plan(Context& c, const PlanOptions&) { return pending(c, "plan"); }
 int run_apply(Context& c, const PlanOptions&) { return pending(c, "apply"); }
 int run_status(Context& c) { return pending(c, "status"); }
