@@ -11,7 +11,7 @@ namespace exliar::cli {
 
 enum ExitCode : int {
   kOk = 0,
-  kFindings = 1,     ///< check found blockers; status found drift
+  kFindings = 1,  ///< check found blockers; status found drift
   kUsage = 2,
   kEnvironment = 3,  ///< not root, unsupported system, lock held, unreadable root
   kApplyFailed = 4,  ///< apply failed and was rolled back (or a plugin vetoed)
@@ -33,6 +33,7 @@ struct PlanOptions {
   bool no_initramfs = false;
   std::vector<std::string> extra_params;
   std::string rom;
+  std::string from;  ///< --from FILE: a saved plan (plan --json) instead of the planner
 };
 struct RollbackOptions {
   std::string id;  ///< "" = the last applied transaction
@@ -55,7 +56,7 @@ struct VmXmlOptions {
   std::string gpu;
   std::string domain;  ///< --domain FILE
   std::string format = "xml";
-  std::string check;   ///< --check FILE (lint)
+  std::string check;  ///< --check FILE (lint)
   std::string rom;
 };
 struct SnapshotOptions {

@@ -59,6 +59,8 @@ void add_plan_options(CLI::App* c, PlanOptions& o) {
   c->add_option("--extra-param", o.extra_params, "Add this kernel parameter too (repeatable)")
       ->type_name("PARAM");
   c->add_option("--rom", o.rom, "Use this VBIOS file for the GPU")->type_name("FILE");
+  c->add_option("--from", o.from, "Use the plan saved in FILE by `exliar plan --json`")
+      ->type_name("FILE");
 }
 
 }  // namespace

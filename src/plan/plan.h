@@ -25,6 +25,10 @@ struct Plan {
   Intent intent;
   std::vector<Step> steps;
   std::vector<std::string> warnings;  ///< shown before confirmation
+  /// What the running system shows once the plan is in effect (after a reboot for boot
+  /// changes); `exliar status` compares these with /proc/cmdline and the bound drivers.
+  std::vector<std::string> expect_cmdline;  ///< tokens that /proc/cmdline should contain
+  std::vector<std::string> expect_vfio;     ///< PCI addresses that vfio-pci should drive
   bool operator==(const Plan&) const = default;
 };
 

@@ -1,0 +1,43 @@
+// `exliar rollback [ID]`: undo the last (or given, or interrupted) transaction.
+#include "cli/cli_plan_view.h"
+#include "cli/output.h"
+#include "state/journal.h"
+
+namespace exliar::cli {
+
+int run_rollback(Context& ctx, const RollbackOptions& opts) {
+  // Say what will be undone before asking; the engine re-checks everything under the lock.
+  std::string what = opts.id.empty() ? "the last transaction" : "transaction " + opts.id;
+  if (auto ids = list_transactions(ctx.fs); ids && opts.id.empty()) {
+    for (auto it = ids->rbegin(); it != ids->rend(); ++it) {
+      auto tx = load_transaction(ctx.fs, *it);
+      if (tx && tx->state != TxState::rolled_back) {
+        what = "transaction " + tx->id + " (" + tx_state_name(tx->state) + ", " +
+               tx->plan.intent.command + ")";
+        break;
+      }
+    }
+  }
+  if (int rc = confirm(ctx, "Roll back " + what + " on " + ctx.fs.root() + "?"); rc != kOk)
+    return rc;
+  TxOptions o;
+  o.force = opts.force;
+  auto r = undo_transaction(ctx, opts.id, o);
+  if (!r) return report(ctx, r.error());
+  if (ctx.output.json) {
+    nlohmann::ordered_json j;
+    j["transaction"] = r->id;
+    j["rolled_back"] = true;
+    j["pending"] = r->pending;
+    return emit_json(ctx, j);
+  }
+  std::string text = "Rolled back transaction " + r->id + ".\n";
+  if (!r->pending.empty()) {
+    text += "Not run (the root is " + ctx.fs.root() + ", not this system); run inside `chroot " +
+            ctx.fs.root() + "`:\n";
+    for (const auto& p : r->pending) text += "  " + p + "\n";
+  }
+  return emit(ctx, text);
+}
+
+}  // namespace exliar::cli

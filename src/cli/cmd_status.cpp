@@ -1,0 +1,121 @@
+// `exliar status`: the transactions, whether each file still holds what exliar wrote (a
+// diff when not), and whether the running system reflects the plan. Exit 1 on drift.
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "host/runner.h"
+#include "host/text.h"
+#include "plan/diff.h"
+#include "state/journal.h"
+#include "state/status.h"
+#include "ui/text.h"
+
+namespace exliar::cli {
+
+namespace {
+
+using ojson = nlohmann::ordered_json;
+
+ojson strings(const std::vector<std::string>& v) {
+  ojson a = ojson::array();
+  for (const auto& s : v) a.push_back(s);
+  return a;
+}
+
+}  // namespace
+
+int run_status(Context& ctx) {
+  using ui::Color;
+  using ui::paint;
+  auto ids = list_transactions(ctx.fs);
+  if (!ids) {
+    error(ctx, ids.error().describe());
+    return kEnvironment;
+  }
+  bool color = ctx.output.color && ctx.output_file.empty();
+  bool drift = false;
+  std::string text;
+  ojson list = ojson::array();
+  for (const auto& id : *ids) {
+    auto tx = load_transaction(ctx.fs, id);
+    if (!tx) {
+      error(ctx, tx.error().describe());
+      return kEnvironment;
+    }
+    ojson j;
+    j["id"] = id;
+    j["state"] = tx_state_name(tx->state);
+    j["command"] = tx->plan.intent.command;
+    j["time"] = tx->time;
+    text += paint(color, Color::bold, "transaction " + id) + "  " + tx->plan.intent.command + "  " +
+            tx->time + "  ";
+    if (tx->state == TxState::rolled_back) {
+      text += "rolled back\n";
+      list.push_back(j);
+      continue;
+    }
+    if (tx->interrupted()) {
+      drift = true;
+      text += paint(color, Color::red, tx_state_name(tx->state)) + ": run `exliar rollback " + id +
+              "` to restore the files it changed\n";
+      list.push_back(j);
+      continue;
+    }
+    text += paint(color, Color::green, "applied") + "\n";
+    ojson files = ojson::array();
+    for (const auto& f : check_applied_files(ctx.fs, *tx)) {
+      ojson fj;
+      fj["path"] = f.path;
+      fj["matches"] = f.matches;
+      files.push_back(fj);
+      if (f.matches) {
+        text += "  " + paint(color, Color::green, "ok     ") + " " + f.path + "\n";
+        continue;
+      }
+      drift = true;
+      text += "  " + paint(color, Color::red, "CHANGED") + " " + f.path +
+              " no longer holds what exliar wrote (edited by hand or by a package?):\n";
+      std::string d = unified_diff(f.path, f.expected, f.current, {3, color});
+      for (const auto& line : split_lines(d)) text += "      " + std::string(line) + "\n";
+    }
+    j["files"] = files;
+    std::vector<std::string> pending;
+    for (size_t i = 0; i < tx->plan.steps.size(); ++i)
+      if (const auto* r = tx->find("pending", static_cast<int>(i)))
+        pending.push_back(shell_quote(r->argv));
+    if (!pending.empty()) {
+      text += "  commands recorded for a chroot (not run by exliar):\n";
+      for (const auto& p : pending) text += "    " + p + "\n";
+    }
+    j["pending"] = strings(pending);
+    auto rt = check_runtime(ctx.fs, tx->plan);
+    if (!tx->plan.expect_cmdline.empty() || !tx->plan.expect_vfio.empty()) {
+      std::string state = !rt.known     ? "unknown (cannot read the kernel command line)"
+                          : rt.active() ? "active"
+                                        : "pending reboot";
+      text +=
+          "  running system: " + paint(color, rt.active() ? Color::green : Color::yellow, state) +
+          "\n";
+      if (!rt.cmdline_missing.empty())
+        text += "    not yet on the kernel command line: " + join(rt.cmdline_missing, " ") + "\n";
+      if (!rt.vfio_missing.empty())
+        text += "    not yet bound to vfio-pci: " + join(rt.vfio_missing, " ") + "\n";
+      j["runtime"] = rt.known ? (rt.active() ? "active" : "pending reboot") : "unknown";
+      j["cmdline_missing"] = strings(rt.cmdline_missing);
+      j["vfio_missing"] = strings(rt.vfio_missing);
+    }
+    list.push_back(j);
+  }
+  if (ids->empty()) text += "No transactions: exliar has not changed this system.\n";
+  int rc = drift ? kFindings : kOk;
+  if (ctx.output.json) {
+    ojson out;
+    out["transactions"] = list;
+    out["drift"] = drift;
+    int e = emit_json(ctx, out);
+    return e != kOk ? e : rc;
+  }
+  int e = emit(ctx, text);
+  return e != kOk ? e : rc;
+}
+
+}  // namespace exliar::cli
