@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "cli/output.h"
+#include "gpu/db.h"
 #include "host/text.h"
 #include "probe/probe.h"
 #include "vm/vm_xml.h"
@@ -71,10 +72,12 @@ int run_lint(Context& ctx, const Inventory& inv, const Fs& host, const std::stri
   return e ? e : rc;
 }
 
-/// The vendor handler's snippets for this GPU (hidden KVM, vendor_id, ROM).
-VmSnippets snippets_for(const Context&, const Inventory&, const Gpu&) {
-  // The GPU database and vendor handlers (src/gpu) have not landed yet: no snippets.
-  return {};
+/// The vendor handler's snippets for this GPU (hidden KVM, vendor_id, ROM), as the GPU
+/// database says (--gpu-db overrides the embedded one).
+Result<VmSnippets> snippets_for(const Context& ctx, const Inventory& inv, const Gpu& gpu) {
+  auto db = gpu::load_gpu_db(ctx.gpu_db_dir);
+  if (!db) return tl::unexpected(db.error());
+  return vm::vendor_snippets(inv, gpu, *db);
 }
 
 }  // namespace
@@ -111,8 +114,12 @@ int run_vm_xml(Context& ctx, const VmXmlOptions& o) {
       return kEnvironment;
     }
   }
-  VmSnippets snippets = snippets_for(ctx, inv, *gpu);
-  auto p = vm::make_passthrough(*gpu, inv.devices, snippets, rom);
+  auto snippets = snippets_for(ctx, inv, *gpu);
+  if (!snippets) {
+    error(ctx, snippets.error().describe());
+    return kEnvironment;
+  }
+  auto p = vm::make_passthrough(*gpu, inv.devices, *snippets, rom);
   if (!p) {
     error(ctx, p.error().describe());
     return kUsage;

@@ -5,6 +5,8 @@
 #include <pugixml.hpp>
 #include <sstream>
 
+#include "gpu/classify.h"
+#include "gpu/vendor/handler.h"
 #include "vm/hostdev_build.h"
 #include "vm/vm_xml.h"
 #include "vm/xml_edit.h"
@@ -40,6 +42,12 @@ Result<Passthrough> make_passthrough(const Gpu& gpu, const std::vector<PciDevice
     p.functions.push_back(f);
   }
   return p;
+}
+
+VmSnippets vendor_snippets(const Inventory& inv, const Gpu& gpu, const gpu::GpuDb& db) {
+  for (const auto& g : gpu::classify(inv, db))
+    if (g.gpu.address == gpu.address) return gpu::handler_for(g).vm_snippets(g);
+  return {};
 }
 
 std::string function_role(std::uint32_t class_code) {

@@ -14,6 +14,10 @@
 #include "host/fs.h"
 #include "probe/inventory.h"
 
+namespace exliar::gpu {
+class GpuDb;
+}
+
 namespace exliar::vm {
 
 /// One host function handed to the guest. Its guest function number is the host one.
@@ -36,6 +40,10 @@ struct Passthrough {
 Result<Passthrough> make_passthrough(const Gpu& gpu, const std::vector<PciDevice>& devices,
                                      const VmSnippets& snippets,
                                      const std::optional<std::string>& rom_override = {});
+
+/// What the GPU database and the vendor handler (src/gpu/vendor) say the guest needs for
+/// this GPU; empty snippets when the database does not know it.
+VmSnippets vendor_snippets(const Inventory& inv, const Gpu& gpu, const gpu::GpuDb& db);
 
 /// The guest PCI slot that holds all functions.
 struct GuestSlot {

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "gpu/db.h"
 #include "probe/probe.h"
 #include "vm_test_util.h"
 
@@ -35,8 +36,12 @@ std::string file_stem(const PciAddress& a) {
   return s;
 }
 
-/// The vendor snippets the CLI would use; the GPU database is not wired in yet, so none.
-VmSnippets snippets_for(const Inventory&, const Gpu&) { return {}; }
+/// The vendor snippets the CLI uses: the embedded GPU database's verdict.
+VmSnippets snippets_for(const Inventory& inv, const Gpu& gpu) {
+  static const auto db = gpu::load_embedded_gpu_db();
+  EXPECT_TRUE(db) << db.error().describe();
+  return db ? vendor_snippets(inv, gpu, *db) : VmSnippets{};
+}
 
 TEST(Machines, EveryGpuOfEveryMachine) {
   auto names = machine_names();
@@ -118,7 +123,7 @@ TEST(Cli, DomainPatchWritesAtomicallyAndIsIdempotent) {
   r = cli.run({"--root", machine_root(name), "vm-xml", "--check", out1});
   EXPECT_EQ(r.exit_code, dgpu->isolation == Isolation::isolated ? 0 : 1) << r.out << r.err;
   std::string tmpl = read_text(source_path(kTemplate));
-  auto p = make_passthrough(*dgpu, inv.devices, {});
+  auto p = make_passthrough(*dgpu, inv.devices, snippets_for(inv, *dgpu));
   Passthrough only_gpu = *p;
   only_gpu.functions.resize(1);
   write_text(out2, patch_domain(tmpl, only_gpu)->xml);
