@@ -2,6 +2,9 @@
 
 #include "cli/commands.h"
 #include "cli/output.h"
+#include "gpu/classify.h"
+#include "gpu/db.h"
+#include "gpu/gpu_json.h"
 #include "host/text.h"
 #include "probe/inventory_json.h"
 #include "probe/probe.h"
@@ -109,9 +112,18 @@ void print_notes(const Context& ctx, const Inventory& inv) {
 }
 
 int run_detect(Context& ctx) {
-  Inventory inv = probe(ctx.fs);
-  print_notes(ctx, inv);
-  if (ctx.output.json) return emit_json(ctx, inventory_to_json(inv));
+  Inventory inv = probe_host(ctx);
+  if (ctx.output.json) {
+    auto j = inventory_to_json(inv);
+    // gpus[].db: what the GPU database says about each GPU (fields added, none renamed).
+    auto db = gpu::load_gpu_db(ctx.gpu_db_dir);
+    if (!db) {
+      error(ctx, "GPU database: " + db.error().describe());
+      return kEnvironment;
+    }
+    gpu::augment_detect_json(j, gpu::classify(inv, *db));
+    return emit_json(ctx, j);
+  }
   bool color = ctx.output.color;
   return emit(ctx, system_text(inv, color) + "\n" + gpus_text(inv, color) + "\n" +
                        devices_text(inv, color));
