@@ -103,8 +103,8 @@ int run_gpu(Context& ctx, const GpuOptions& o) {
       {"Driver", g->driver ? *g->driver : "none"},
       {"Power state", or_unknown(l.power_state)},
       {"Link speed", fmt::format("{} (max {})", or_unknown(l.cur_speed), or_unknown(l.max_speed))},
-      {"Link width",
-       fmt::format("x{} (max x{})", or_unknown(l.cur_width), or_unknown(l.max_width))},
+      {"Link width", fmt::format("{} (max {})", l.cur_width ? "x" + *l.cur_width : "unknown",
+                                 l.max_width ? "x" + *l.max_width : "unknown")},
       {"Reset methods", l.reset_methods ? *l.reset_methods : "none (no function reset)"},
       {"ROM", l.rom ? "rom attribute present (readable once enabled)" : "no rom attribute"},
   };
