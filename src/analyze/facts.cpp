@@ -24,7 +24,7 @@ void scan_file(const Fs& fs, const std::string& p, std::vector<ConfigMention>& o
     // Module names treat '-' and '_' alike.
     std::string l = to_lower(line);
     if (l.find("vfio_virqfd") != std::string::npos || l.find("vfio-virqfd") != std::string::npos)
-      out.push_back({fs.display(p), n, std::string(trim(line))});
+      out.push_back({std::string(p), n, std::string(trim(line))});
   }
 }
 

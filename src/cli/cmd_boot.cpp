@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "boot/backend.h"
+#include "cli/cli_plan_view.h"
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "host/paths.h"
@@ -103,43 +104,6 @@ int show(Context& ctx, const boot::BootBackend& be, const System& sys) {
 }
 
 /// Changed lines of an edit, as "-old" / "+new" pairs.
-std::string describe_edit(const EditFile& e) {
-  std::string out;
-  const std::string before = e.before.value_or(""), after = e.after.value_or("");
-  auto a = split_lines(before), b = split_lines(after);
-  size_t n = std::max(a.size(), b.size());
-  for (size_t i = 0; i < n; ++i) {
-    std::string_view x = i < a.size() ? a[i] : "", y = i < b.size() ? b[i] : "";
-    if (x == y) continue;
-    if (i < a.size()) out += fmt::format("    {:>4} - {}\n", i + 1, x);
-    if (i < b.size()) out += fmt::format("    {:>4} + {}\n", i + 1, y);
-  }
-  return out;
-}
-
-std::string describe_plan(const Plan& plan) {
-  std::string out;
-  int n = 0;
-  for (const auto& s : plan.steps) {
-    ++n;
-    if (const auto* e = std::get_if<EditFile>(&s.action))
-      out += fmt::format("{}. edit {} ({})\n{}", n, e->path, s.source, describe_edit(*e));
-    else if (const auto* c = std::get_if<RunCommand>(&s.action))
-      out += fmt::format("{}. run {}  ({})\n", n, shell_quote(c->argv), c->why);
-  }
-  for (const auto& w : plan.warnings) out += "warning: " + w + "\n";
-  return out;
-}
-
-bool confirm(Context& ctx) {
-  if (ctx.yes) return true;
-  if (!ctx.output.stdin_is_tty) return false;
-  std::fprintf(ctx.output.err, "Apply these changes? [y/N] ");
-  std::string answer;
-  std::getline(std::cin, answer);
-  return answer == "y" || answer == "Y" || answer == "yes";
-}
-
 int change(Context& ctx, const boot::BootBackend& be, const BootOptions& opts) {
   std::vector<boot::ParamEdit> edits;
   for (const auto& p : opts.params) {
@@ -165,17 +129,8 @@ int change(Context& ctx, const boot::BootBackend& be, const BootOptions& opts) {
                          opts.action == "add" ? "has" : "does not have", join(opts.params, " ")));
     return kOk;
   }
-  std::fprintf(ctx.output.err, "%s", describe_plan(plan).c_str());
-  if (!confirm(ctx)) {
-    error(ctx, ctx.output.stdin_is_tty ? "cancelled"
-                                       : "not a terminal: pass --yes to apply without asking");
-    return kUsage;
-  }
-  // The transaction engine (src/state, run_transaction) had not landed when this verb was
-  // written: refuse rather than write files without a journal and backups.
-  // TODO(state): replace with run_transaction(ctx, plan) and print the TxOutcome.
-  error(ctx, "the transaction engine is not in this build yet; nothing was changed");
-  return kEnvironment;
+  // The same door as apply: show the plan, ask, run it as a journaled transaction.
+  return confirm_and_run(ctx, plan);
 }
 
 }  // namespace

@@ -65,6 +65,7 @@ class PluginHost {
   const std::vector<PluginRecord>& plugins() const { return records_; }
   const std::vector<ScriptRecord>& scripts() const { return scripts_; }
 
+  /// Runs once per PluginHost; the other hooks call it first if nobody did.
   void on_init();
   /// Annotations from plugins land in PciDevice::annotations.
   void on_device_detect(Inventory& inv);
@@ -92,6 +93,7 @@ class PluginHost {
   std::vector<std::unique_ptr<Loaded>> loaded_;
   std::vector<std::string> warnings_;
   std::vector<HookLog> log_;
+  bool initialized_ = false;
 };
 
 /// The trust rule for code exliar runs as root: the file and every directory above it,

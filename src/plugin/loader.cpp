@@ -133,6 +133,8 @@ std::vector<std::string> PluginHost::take_warnings() { return std::exchange(warn
 std::vector<HookLog> PluginHost::take_log() { return std::exchange(log_, {}); }
 
 void PluginHost::on_init() {
+  if (initialized_) return;
+  initialized_ = true;
   char err[512];
   std::string root = fs_.root();
   for (auto& l : loaded_) {
@@ -148,6 +150,7 @@ void PluginHost::on_init() {
 }
 
 void PluginHost::on_device_detect(Inventory& inv) {
+  on_init();
   char err[512];
   for (auto& d : inv.devices) {
     DeviceView view(d, inv);
@@ -172,6 +175,7 @@ void PluginHost::on_device_detect(Inventory& inv) {
 }
 
 Status PluginHost::run_bind_hook(const char* hook, const BindEvent& e, bool veto) {
+  on_init();
   BindView view(e);
   char err[512];
   for (auto& l : loaded_) {

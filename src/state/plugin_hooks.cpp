@@ -12,7 +12,8 @@ namespace {
 
 void print_warnings(Context& ctx, PluginHost& host) {
   if (ctx.output.verbosity == Verbosity::quiet) return;
-  for (const auto& w : host.take_warnings()) std::fprintf(ctx.output.err, "exliar: warning: %s\n", w.c_str());
+  for (const auto& w : host.take_warnings())
+    std::fprintf(ctx.output.err, "exliar: warning: %s\n", w.c_str());
 }
 
 }  // namespace
@@ -30,7 +31,8 @@ BindEvent bind_event_for(const Fs& fs, const Plan& plan) {
     std::string prefix = std::string(paths::kPciDevices) + "/";
     for (const auto& s : plan.steps)
       if (auto* w = std::get_if<WriteSysfs>(&s.action); w && w->path.starts_with(prefix))
-        if (auto a = parse_pci_address(w->path.substr(prefix.size(), w->path.find('/', prefix.size()) - prefix.size())))
+        if (auto a = parse_pci_address(
+                w->path.substr(prefix.size(), w->path.find('/', prefix.size()) - prefix.size())))
           if (std::find(addrs.begin(), addrs.end(), *a) == addrs.end()) addrs.push_back(*a);
   }
   if (addrs.empty()) return e;
