@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include "boot/entry_files.h"
+#include "boot/region.h"
+
 namespace exliar::boot {
 
 bool grub_uses_bls(const Fs& fs, const System& sys);  // grub_backend.cpp
@@ -48,6 +51,17 @@ Result<std::unique_ptr<BootBackend>> select_backend(const Fs& fs, const System& 
   return fail(
       "cannot tell which boot loader this system uses (no GRUB defaults file, loader entries, "
       "/etc/kernel/cmdline or kernelstub configuration found)");
+}
+
+Result<BootEntryView> loader_entry_view(const std::string& path, std::string_view text) {
+  auto e = parse_loader_entry(text);
+  if (!e) return tl::unexpected(Error{e.error().message, path, 0, e.error().line});
+  auto words = region_words(text, e->options());
+  if (!words) return tl::unexpected(Error{words.error().message, path, 0, words.error().line});
+  BootEntryView v{
+      e->first(text, "title").value_or(std::string(path_basename(path))), *words, {}, false, false};
+  for (const auto& r : e->options()) v.origins.push_back({path, r.line, "options"});
+  return v;
 }
 
 }  // namespace exliar::boot

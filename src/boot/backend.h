@@ -59,6 +59,10 @@ std::unique_ptr<BootBackend> make_kernelstub_backend(const System& sys);
 /// /boot/loader/entries is the BLS backend. Fails when the loader is unknown.
 Result<std::unique_ptr<BootBackend>> select_backend(const Fs& fs, const System& sys);
 
+/// A loader entry file (BLS / systemd-boot) as shown by `boot show`: its title, kernel
+/// words and the options lines they come from; errors name the file and line.
+Result<BootEntryView> loader_entry_view(const std::string& path, std::string_view text);
+
 /// Does the distro (ID or ID_LIKE) belong to one of these families?
 bool distro_is(const Distro& d, std::initializer_list<std::string_view> families);
 

@@ -226,18 +226,11 @@ class BlsBackend final : public BootBackend {
     auto entries = bls_entries(fs);
     if (!entries) return tl::unexpected(entries.error());
     for (const auto& f : *entries) {
-      auto e = parse_loader_entry(f.text);
-      if (!e) return tl::unexpected(Error{e.error().message, f.path, 0, e.error().line});
-      auto words = region_words(f.text, e->options());
-      if (!words)
-        return tl::unexpected(Error{words.error().message, f.path, 0, words.error().line});
-      BootEntryView v{e->first(f.text, "title").value_or(std::string(path_basename(f.path))),
-                      *words,
-                      {},
-                      false,
-                      false};
-      for (const auto& r : e->options()) v.origins.push_back({f.path, r.line, "options"});
-      for (const auto& w : *words)
+      auto view = loader_entry_view(f.path, f.text);
+      if (!view) return tl::unexpected(view.error());
+      BootEntryView& v = *view;
+      const auto& words = v.params;
+      for (const auto& w : words)
         if (w.find("$kernelopts") != std::string::npos)
           cfg->notes.push_back(f.path +
                                " uses $kernelopts from grubenv (grub2-editenv list shows it)");

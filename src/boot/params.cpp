@@ -60,14 +60,6 @@ std::vector<ParamEdit> reverse_edits(const std::vector<ParamEdit>& applied) {
 
 namespace {
 
-bool valid_id(std::string_view id) {
-  auto parts = split(id, ':');
-  if (parts.size() != 2) return false;
-  for (auto p : parts)
-    if (p.size() != 4 || !parse_hex(p)) return false;
-  return true;
-}
-
 // sysfb (simplefb/simpledrm registration) replaced direct efifb probing in 5.15, so
 // video=efifb:off no longer frees the BAR there (gpu-knowledge 6.5).
 bool kernel_has_sysfb(const std::optional<std::string>& release) {
@@ -94,7 +86,7 @@ Result<std::vector<std::string>> managed_params(const ManagedParamsInput& in) {
   if (in.iommu_pt) out.emplace_back("iommu=pt");
   if (!in.ids.empty()) {
     for (const auto& id : in.ids)
-      if (!valid_id(id)) return fail(fmt::format("'{}' is not a PCI vendor:device id", id));
+      if (!is_pci_id(id)) return fail(fmt::format("'{}' is not a PCI vendor:device id", id));
     out.push_back("vfio-pci.ids=" + join(in.ids, ","));
   }
   // dracut only loads vfio-pci early when told on the command line (or force_drivers);

@@ -64,18 +64,10 @@ class SystemdBootBackend final : public BootBackend {
     auto entries = installed_entries(fs, &cfg.notes);
     if (!entries) return tl::unexpected(entries.error());
     for (const auto& f : *entries) {
-      auto e = parse_loader_entry(f.text);
-      if (!e) return tl::unexpected(Error{e.error().message, f.path, 0, e.error().line});
-      auto words = region_words(f.text, e->options());
-      if (!words)
-        return tl::unexpected(Error{words.error().message, f.path, 0, words.error().line});
-      BootEntryView v{e->first(f.text, "title").value_or(std::string(path_basename(f.path))),
-                      *words,
-                      {},
-                      false,
-                      false};
+      auto view = loader_entry_view(f.path, f.text);
+      if (!view) return tl::unexpected(view.error());
+      BootEntryView v = std::move(*view);
       v.name += " (" + std::string(path_basename(f.path)) + ")";
-      for (const auto& r : e->options()) v.origins.push_back({f.path, r.line, "options"});
       cfg.entries.push_back(std::move(v));
     }
     if (fs.exists(paths::kEtcKernelCmdline)) {

@@ -1,4 +1,5 @@
 #include "cli/output.h"
+#include "gpu/db.h"
 #include "plugin/host.h"
 #include "probe/probe.h"
 
@@ -15,6 +16,17 @@ Inventory probe_host(Context& ctx) {
     for (const auto& w : plugins.take_warnings())
       std::fprintf(ctx.output.err, "exliar: warning: %s\n", w.c_str());
   return inv;
+}
+
+std::optional<Classified> probe_and_classify(Context& ctx) {
+  auto db = gpu::load_gpu_db(ctx.gpu_db_dir);
+  if (!db) {
+    error(ctx, "GPU database: " + db.error().describe());
+    return std::nullopt;
+  }
+  Classified c{probe_host(ctx), {}};
+  c.gpus = gpu::classify(c.inv, *db);
+  return c;
 }
 
 }  // namespace exliar::cli

@@ -58,13 +58,10 @@ int run_check(Context& ctx, const CheckOptions& o) {
       return kUsage;
     }
   }
-  auto db = gpu::load_gpu_db(ctx.gpu_db_dir);
-  if (!db) {
-    error(ctx, "GPU database: " + db.error().describe());
-    return kEnvironment;
-  }
-  Inventory inv = probe_host(ctx);
-  auto gpus = gpu::classify(inv, *db);
+  auto classified = probe_and_classify(ctx);
+  if (!classified) return kEnvironment;
+  const Inventory& inv = classified->inv;
+  const auto& gpus = classified->gpus;
   if (only) {
     bool found = false;
     for (const auto& g : gpus) found |= g.gpu.address == *only;

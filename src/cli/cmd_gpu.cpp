@@ -64,13 +64,9 @@ int run_gpu(Context& ctx, const GpuOptions& o) {
     error(ctx, o.address + ": not a PCI address (expected 0000:01:00.0)");
     return kUsage;
   }
-  auto db = gpu::load_gpu_db(ctx.gpu_db_dir);
-  if (!db) {
-    error(ctx, "GPU database: " + db.error().describe());
-    return kEnvironment;
-  }
-  Inventory inv = probe_host(ctx);
-  auto gpus = gpu::classify(inv, *db);
+  auto classified = probe_and_classify(ctx);
+  if (!classified) return kEnvironment;
+  const auto& gpus = classified->gpus;
   const gpu::GpuInfo* g = nullptr;
   for (const auto& x : gpus)
     if (x.gpu.address == *addr) g = &x;

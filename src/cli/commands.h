@@ -59,9 +59,6 @@ struct VmXmlOptions {
   std::string check;  ///< --check FILE (lint)
   std::string rom;
 };
-struct SnapshotOptions {
-  std::string out;
-};
 
 int run_detect(Context&);
 int run_check(Context&, const CheckOptions&);
@@ -78,7 +75,5 @@ int run_boot(Context&, const BootOptions&);
 int run_vbios(Context&, const VbiosOptions&);
 int run_vm_xml(Context&, const VmXmlOptions&);
 int run_plugins(Context&);
-int run_snapshot(Context&, const SnapshotOptions&);
-int run_tui(Context&);
 
 }  // namespace exliar::cli

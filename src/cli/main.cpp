@@ -192,15 +192,6 @@ int main(int argc, char** argv) {
     action = [](Context& c) { return run_plugins(c); };
   });
 
-  static SnapshotOptions snap;
-  auto* c_snap = verb("snapshot", "Capture the files exliar reads into a tar.gz for bug reports");
-  c_snap->add_option("out", snap.out, "OUT.tar.gz")->required();
-  c_snap->callback([&] { action = [](Context& c) { return run_snapshot(c, snap); }; });
-
-  verb("tui", "Interactive terminal UI")->callback([&] {
-    action = [](Context& c) { return run_tui(c); };
-  });
-
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <string_view>
 
+#include "gpu/classify.h"
 #include "host/context.h"
 #include "probe/inventory.h"
 
@@ -19,5 +20,13 @@ void error(const Context& ctx, std::string_view msg);
 void print_notes(const Context& ctx, const Inventory& inv);
 /// probe() plus plugins (on_init, on_device_detect annotations) and warnings on stderr.
 Inventory probe_host(Context& ctx);
+
+/// probe_host plus the GPU database (--gpu-db) and the classification of every GPU.
+struct Classified {
+  Inventory inv;
+  std::vector<gpu::GpuInfo> gpus;
+};
+/// Fails (after printing why) only when the GPU database cannot be loaded.
+std::optional<Classified> probe_and_classify(Context& ctx);
 
 }  // namespace exliar::cli

@@ -95,6 +95,14 @@ std::string join(const std::vector<std::string>& parts, std::string_view sep) {
   return out;
 }
 
+bool is_pci_id(std::string_view id) {
+  auto parts = split(id, ':');
+  if (parts.size() != 2) return false;
+  for (auto p : parts)
+    if (p.size() != 4 || !parse_hex(p)) return false;
+  return true;
+}
+
 bool looks_binary(std::string_view s) {
   for (unsigned char c : s)
     if (c == 0 || (c < 0x20 && c != '\n' && c != '\t' && c != '\r' && c != '\f' && c != '\v'))

@@ -22,6 +22,8 @@ std::string hex4(std::uint32_t v);  ///< "10de"
 std::string hex2(std::uint32_t v);  ///< "a1"
 std::string hex6(std::uint32_t v);  ///< "030000"
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
+/// "10de:1b81": two 4-digit hex fields (the form of vfio-pci.ids= entries).
+bool is_pci_id(std::string_view id);
 /// Does text contain a NUL byte or invalid control characters (binary junk)?
 bool looks_binary(std::string_view s);
 

@@ -17,14 +17,6 @@ namespace {
 
 constexpr const char* kSource = "modules/modprobe";
 
-bool valid_id(std::string_view id) {
-  auto parts = split(id, ':');
-  if (parts.size() != 2) return false;
-  for (auto p : parts)
-    if (p.size() != 4 || !parse_hex(p)) return false;
-  return true;
-}
-
 bool valid_module_name(std::string_view m) {
   if (m.empty() || m.size() > 64) return false;
   return std::all_of(m.begin(), m.end(), [](char c) {
@@ -35,7 +27,7 @@ bool valid_module_name(std::string_view m) {
 
 Status validate(const Inventory& inv, const VfioRequest& req) {
   for (const auto& id : req.ids)
-    if (!valid_id(id))
+    if (!is_pci_id(id))
       return fail(
           "`" + id +
           "` is not a PCI vendor:device ID (expected four hex digits, ':', four hex digits)");

@@ -149,6 +149,9 @@ Result<Plan> make_plan(const PlanRequest& req, const Inventory& inv, const Fs& f
   if (!module_edits) modules->steps.clear();
   append_ordered(plan, std::move(modules->steps));
   append_ordered(plan, std::move(boot_plan->steps));
+  // What `status` compares with the running system after the reboot.
+  plan.expect_cmdline = *params;
+  for (const auto& a : fns) plan.expect_vfio.push_back(a.str());
   return plan;
 }
 

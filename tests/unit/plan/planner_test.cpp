@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <algorithm>
+
 #include "host/runner.h"
 #include "probe/iommu.h"
 #include "probe/probe.h"
@@ -60,6 +62,10 @@ TEST(Planner, Z370GrubInitramfsToolsByIds) {
       << *grub->after;
   EXPECT_TRUE(has_command(*p, "update-initramfs"));
   EXPECT_TRUE(has_command(*p, "update-grub"));
+  std::vector<std::string> vfio = {"0000:01:00.0", "0000:01:00.1"};
+  EXPECT_EQ(p->expect_vfio, vfio);
+  EXPECT_NE(std::find(p->expect_cmdline.begin(), p->expect_cmdline.end(), "intel_iommu=on"),
+            p->expect_cmdline.end());
   // Edits come before every command.
   bool seen_command = false;
   for (const auto& s : p->steps) {
