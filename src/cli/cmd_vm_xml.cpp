@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "gpu/db.h"
+#include "gpu/vbios.h"
 #include "host/text.h"
 #include "probe/probe.h"
 #include "vm/vm_xml.h"
@@ -112,6 +113,15 @@ int run_vm_xml(Context& ctx, const VmXmlOptions& o) {
     if (!host->is_file(*rom)) {
       error(ctx, "--rom: " + *rom + " is not a readable file");
       return kEnvironment;
+    }
+    // The guest gets this ROM instead of the card's: it must be a valid image for this GPU.
+    if (const PciDevice* dev = inv.find(gpu->address)) {
+      auto valid = validate_rom_for(*rom, *dev);
+      if (!valid) {
+        error(ctx, "--rom: " + valid.error().describe());
+        return kEnvironment;
+      }
+      for (const auto& w : valid->warnings) say(ctx, "warning: --rom: " + w);
     }
   }
   auto snippets = snippets_for(ctx, inv, *gpu);

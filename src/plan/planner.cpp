@@ -8,6 +8,7 @@
 #include "analyze/findings.h"
 #include "boot/backend.h"
 #include "boot/params.h"
+#include "gpu/vbios.h"
 #include "gpu/vendor/handler.h"
 #include "host/text.h"
 #include "modules/vfio_modules.h"
@@ -90,6 +91,16 @@ Result<Plan> make_plan(const PlanRequest& req, const Inventory& inv, const Fs& f
     plan.warnings.push_back(
         "the IOMMU is not active yet, so the GPU's group cannot be checked; "
         "run `exliar check` again after the reboot");
+
+  if (!req.rom.empty()) {
+    // A ROM the VM will load instead of the card's own: refuse a file that is not a valid
+    // image for this GPU now rather than at the VM's first black screen.
+    const PciDevice* dev = inv.find(g.gpu.address);
+    auto rom = dev ? validate_rom_for(req.rom, *dev) : Result<ValidatedRom>(fail("GPU not found"));
+    if (!rom) return fail("--rom: " + rom.error().describe());
+    plan.intent.rom = rom->path;
+    for (const auto& w : rom->warnings) plan.warnings.push_back("--rom: " + w);
+  }
 
   std::vector<PciAddress> fns = g.vm_functions();
   auto clashes = id_clashes(inv, fns);

@@ -171,6 +171,18 @@ TEST(Planner, SharedGroupIsRefusedWithoutAcsOverride) {
             std::string::npos);
 }
 
+TEST(Planner, RomThatIsNotAValidImageIsRefused) {
+  auto m = load("z370-ubuntu");
+  PlanRequest r;
+  r.gpu = "0000:01:00.0";
+  r.rom = std::string(EXLIAR_SOURCE_DIR) + "/README.md";
+  auto p = make_plan(r, m.inv, m.fs, m.db);
+  ASSERT_FALSE(p);
+  EXPECT_NE(p.error().message.find("--rom"), std::string::npos) << p.error().message;
+  r.rom = "/nonexistent/gt1030.rom";
+  EXPECT_FALSE(make_plan(r, m.inv, m.fs, m.db));
+}
+
 TEST(Planner, SecondPlanAfterApplyingTheFilesIsEmpty) {
   std::string tmp = "/tmp/exliar-planner-XXXXXX";
   ASSERT_NE(::mkdtemp(tmp.data()), nullptr);
