@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -68,6 +69,26 @@ TEST_F(PluginCli, AnnotationsAppearInDetectJson) {
   auto list = exliar({"plugins", "--json"});
   EXPECT_EQ(list.exit_code, 0);
   EXPECT_NE(list.out.find("\"status\": \"loaded\""), std::string::npos) << list.out;
+}
+
+TEST_F(PluginCli, PluginsJsonGolden) {
+  install("annotate_veto");
+  install("bad_abi");
+  install("no_symbol");
+  sh("mkdir -p '" + root_ + "/etc/exliar/hooks.d/on_post_vfio_bind' && chmod -R 755 '" + root_ +
+     "/etc/exliar' && install -m 755 '" + HOOK_EXAMPLE + "' '" + root_ +
+     "/etc/exliar/hooks.d/on_post_vfio_bind/50-log' && install -m 644 '" + HOOK_EXAMPLE + "' '" +
+     root_ + "/etc/exliar/hooks.d/on_post_vfio_bind/60-not-executable'");
+  auto r = exliar({"plugins", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // dlerror() names the file by its host path: make it independent of the temp dir.
+  std::string out = r.out;
+  for (size_t p; (p = out.find(root_)) != std::string::npos;) out.replace(p, root_.size(), "ROOT");
+  std::string golden = std::string(EXLIAR_SOURCE_DIR) + "/tests/golden/plugins.json";
+  if (std::getenv("EXLIAR_UPDATE_GOLDEN")) std::ofstream(golden) << out;
+  std::ifstream in(golden);
+  std::string want((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(out, want);
 }
 
 TEST_F(PluginCli, VetoRollsApplyBackByteForByte) {
