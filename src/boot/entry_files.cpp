@@ -135,6 +135,8 @@ Result<std::vector<std::string>> parse_kernelstub_config(std::string_view text) 
     int line = 1;
     for (size_t i = 0; i < e.byte && i < text.size(); ++i) line += text[i] == '\n';
     return fail("not valid JSON: " + std::string(e.what()), "", 0, line);
+  } catch (const nlohmann::json::exception& e) {  // e.g. out_of_range 406: number overflow
+    return fail("not valid JSON: " + std::string(e.what()));
   }
   const char* ptr = "/user/kernel_options";
   auto p = nlohmann::json::json_pointer(ptr);

@@ -281,6 +281,8 @@ Status parse_gpu_db_file(std::string_view name, std::string_view text, GpuDb& in
   } catch (const json::parse_error& e) {
     return fail(fmt::format("{}: not valid JSON: {}", file, e.what()), file, 0,
                 line_of(text, e.byte > 0 ? e.byte - 1 : 0));
+  } catch (const json::exception& e) {  // e.g. out_of_range 406: number overflow
+    return fail(fmt::format("{}: not valid JSON: {}", file, e.what()), file);
   }
   Where top{file, ""};
   if (!doc.is_object()) return bad(top, "the top level must be a JSON object");

@@ -322,6 +322,8 @@ Result<Plan> parse_plan(std::string_view text, const std::string& where) {
       for (size_t k = 0; k < e.byte && k < text.size(); ++k)
         if (text[k] == '\n') ++line;
       return fail("not valid JSON: " + std::string(e.what()), where, 0, static_cast<int>(line));
+    } catch (const json::exception& e) {  // e.g. out_of_range 406: number overflow
+      return fail("not valid JSON: " + std::string(e.what()), where);
     }
     return fail("not valid JSON", where);
   }
