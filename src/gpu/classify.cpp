@@ -47,7 +47,7 @@ Gpu synthesize(const Inventory& inv, const PciDevice& d) {
   g.address = d.address;
   g.vendor = vendor_of(d.vendor_id);
   for (const auto& x : inv.devices)
-    if (x.address.slot() == d.address.slot()) g.functions.push_back(x.address);
+    if (x.address.same_slot(d.address)) g.functions.push_back(x.address);
   g.boot_vga = d.boot_vga;
   g.iommu_group = d.iommu_group;
   const IommuGroup* grp = d.iommu_group ? inv.find_group(*d.iommu_group) : nullptr;
@@ -104,9 +104,8 @@ std::vector<GpuInfo> classify(const Inventory& inv, const GpuDb& db) {
   std::vector<Gpu> gpus = inv.gpus;
   for (const auto& d : inv.devices) {
     if (d.is_display() || !is_gpu_function(d)) continue;
-    bool slot_has_gpu = std::any_of(gpus.begin(), gpus.end(), [&](const Gpu& g) {
-      return g.address.slot() == d.address.slot();
-    });
+    bool slot_has_gpu = std::any_of(gpus.begin(), gpus.end(),
+                                    [&](const Gpu& g) { return g.address.same_slot(d.address); });
     if (!slot_has_gpu) gpus.push_back(synthesize(inv, d));
   }
   std::sort(gpus.begin(), gpus.end(),
@@ -155,8 +154,7 @@ std::vector<GpuInfo> classify(const Inventory& inv, const GpuDb& db) {
     if (info.switch_upstream) {
       // Arc puts its HD audio behind another downstream port of the same switch.
       for (const auto& x : inv.devices) {
-        if (x.address.slot() == g.address.slot() || x.vendor_id != d->vendor_id || !x.parent)
-          continue;
+        if (x.address.same_slot(g.address) || x.vendor_id != d->vendor_id || !x.parent) continue;
         const PciDevice* port = inv.find(*x.parent);
         if (port && port->parent && *port->parent == *info.switch_upstream &&
             kind_of(x) == CompanionKind::audio)

@@ -1,5 +1,7 @@
 #include "gpu/gpu_json.h"
 
+#include <map>
+
 namespace exliar::gpu {
 
 using json = nlohmann::ordered_json;
@@ -42,9 +44,13 @@ json caps_to_json(const GpuInfo& g) {
 
 void augment_detect_json(json& j, const std::vector<GpuInfo>& gpus) {
   if (!j.contains("gpus")) return;
+  // Index once: a nested scan costs O(GPUs^2) string formatting, seconds on big hosts.
+  std::map<std::string, const GpuInfo*> by_address;
+  for (const auto& g : gpus) by_address[g.gpu.address.str()] = &g;
   for (auto& jg : j["gpus"]) {
-    for (const auto& g : gpus) {
-      if (jg.value("address", "") != g.gpu.address.str()) continue;
+    auto it = by_address.find(jg.value("address", ""));
+    if (it != by_address.end()) {
+      const GpuInfo& g = *it->second;
       jg["integrated"] = g.gpu.integrated;
       json comps = json::array();
       for (const auto& c : g.companions)

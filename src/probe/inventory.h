@@ -58,6 +58,10 @@ struct PciAddress {
   std::string str() const;   ///< "0000:01:00.0"
   std::string slot() const;  ///< "0000:01:00"
   auto operator<=>(const PciAddress&) const = default;
+  /// Same domain:bus:device (cheap; slot() formats a string).
+  bool same_slot(const PciAddress& o) const {
+    return domain == o.domain && bus == o.bus && dev == o.dev;
+  }
 };
 /// Accepts "0000:01:00.0" and the short "01:00.0".
 std::optional<PciAddress> parse_pci_address(std::string_view s);
