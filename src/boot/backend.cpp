@@ -4,6 +4,7 @@
 
 #include "boot/entry_files.h"
 #include "boot/region.h"
+#include "host/paths.h"
 
 namespace exliar::boot {
 
@@ -48,9 +49,10 @@ Result<std::unique_ptr<BootBackend>> select_backend(const Fs& fs, const System& 
     case Bootloader::unknown:
       break;
   }
-  return fail(
+  return fail(fmt::format(
       "cannot tell which boot loader this system uses (no GRUB defaults file, loader entries, "
-      "/etc/kernel/cmdline or kernelstub configuration found)");
+      "{} or kernelstub configuration found)",
+      paths::kEtcKernelCmdline));
 }
 
 Result<BootEntryView> loader_entry_view(const std::string& path, std::string_view text) {

@@ -78,11 +78,12 @@ class SystemdBootBackend final : public BootBackend {
         return tl::unexpected(
             Error{r.error().message, std::string(paths::kEtcKernelCmdline), 0, r.error().line});
       auto words = region_words(*t, {*r});
-      cfg.entries.push_back({"/etc/kernel/cmdline (for kernels installed later)",
-                             words.value_or(std::vector<std::string>{}),
-                             {{std::string(paths::kEtcKernelCmdline), 1, "cmdline"}},
-                             false,
-                             true});
+      cfg.entries.push_back(
+          {std::string(paths::kEtcKernelCmdline) + " (for kernels installed later)",
+           words.value_or(std::vector<std::string>{}),
+           {{std::string(paths::kEtcKernelCmdline), 1, "cmdline"}},
+           false,
+           true});
     }
     if (cfg.entries.empty())
       return fail(

@@ -2,6 +2,7 @@
 #include "cli/cli_plan_view.h"
 #include "cli/output.h"
 #include "state/journal.h"
+#include "state/plugin_hooks.h"
 
 namespace exliar::cli {
 
@@ -24,6 +25,17 @@ int run_rollback(Context& ctx, const RollbackOptions& opts) {
   o.force = opts.force;
   auto r = undo_transaction(ctx, opts.id, o);
   if (!r) return report(ctx, r.error());
+  // Plugins may hold state about what was bound (e.g. a VM definition): on_cleanup tells
+  // them the transaction is gone.
+  if (auto tx = load_transaction(ctx.fs, r->id)) {
+    BindEvent e = bind_event_for(ctx.fs, tx->plan);
+    if (!e.devices.empty()) {
+      PluginHost plugins(ctx.fs, ctx.runner, ctx.no_plugins);
+      e.transaction_id = r->id;
+      plugins.on_cleanup(e);
+      for (const auto& w : plugins.take_warnings()) say(ctx, "warning: " + w);
+    }
+  }
   if (ctx.output.json) {
     nlohmann::ordered_json j;
     j["transaction"] = r->id;

@@ -104,6 +104,24 @@ TEST_F(PluginCli, VetoRollsApplyBackByteForByte) {
   EXPECT_EQ(status.out.find("interrupted"), std::string::npos) << status.out;
 }
 
+TEST_F(PluginCli, RollbackFiresOnCleanup) {
+  sh("mkdir -p '" + root_ + "/etc/exliar/hooks.d/on_cleanup' '" + root_ +
+     "/etc/exliar/hooks.d/on_post_vfio_bind' && chmod -R 755 '" + root_ +
+     "/etc/exliar' && install -m 755 '" + HOOK_EXAMPLE + "' '" + root_ +
+     "/etc/exliar/hooks.d/on_cleanup/50-log' && install -m 755 '" + HOOK_EXAMPLE + "' '" + root_ +
+     "/etc/exliar/hooks.d/on_post_vfio_bind/50-log'");
+  ASSERT_EQ(exliar({"apply", "--gpu", "0000:01:00.0", "--yes"}).exit_code, 0);
+  ASSERT_EQ(exliar({"rollback", "--yes"}).exit_code, 0);
+  std::string log = sh("cat '" + root_ + "/var/log/exliar-hooks.log'").out;
+  auto post = log.find("on_post_vfio_bind {");
+  auto cleanup = log.find("on_cleanup {");
+  ASSERT_NE(post, std::string::npos) << log;
+  ASSERT_NE(cleanup, std::string::npos) << log;
+  EXPECT_LT(post, cleanup);
+  EXPECT_NE(log.find("\"kind\":\"boot\""), std::string::npos) << log;
+  EXPECT_NE(log.find("\"address\":\"0000:01:00.1\""), std::string::npos) << log;
+}
+
 TEST_F(PluginCli, HookScriptVetoesToo) {
   sh("mkdir -p '" + root_ + "/etc/exliar/hooks.d/on_pre_vfio_bind' && chmod -R 755 '" + root_ +
      "/etc/exliar' && printf '#!/bin/sh\\necho no binding today >&2\\nexit 3\\n' > '" + root_ +
