@@ -66,4 +66,18 @@ Result<BootEntryView> loader_entry_view(const std::string& path, std::string_vie
   return v;
 }
 
+Result<std::vector<ParamEdit>> plan_kernel_cmdline_edit(const Fs& fs,
+                                                        const std::vector<ParamEdit>& edits,
+                                                        BootPlan& plan, std::string source) {
+  auto before = read_boot_file(fs, paths::kEtcKernelCmdline);
+  if (!before) return tl::unexpected(before.error());
+  std::string after = *before;
+  auto r = edit_kernel_cmdline_file(after, edits);
+  if (!r)
+    return tl::unexpected(
+        Error{r.error().message, std::string(paths::kEtcKernelCmdline), 0, r.error().line});
+  push_edit(plan, std::string(paths::kEtcKernelCmdline), *before, after, std::move(source));
+  return r;
+}
+
 }  // namespace exliar::boot

@@ -70,6 +70,12 @@ bool distro_is(const Distro& d, std::initializer_list<std::string_view> families
 Result<std::string> read_boot_file(const Fs& fs, std::string_view path);
 
 /// An EditFile step when text differs from before.
+/// Adds the edit of /etc/kernel/cmdline (kernel-install / proxmox-boot-tool) to plan;
+/// returns the requested edits that changed it. Errors name the file and line.
+Result<std::vector<ParamEdit>> plan_kernel_cmdline_edit(const Fs& fs,
+                                                        const std::vector<ParamEdit>& edits,
+                                                        BootPlan& plan, std::string source);
+
 void push_edit(BootPlan& plan, std::string path, std::string before, std::string after,
                std::string source);
 

@@ -252,14 +252,8 @@ class BlsBackend final : public BootBackend {
         push_edit(plan, edited[i].path, (*src)[i].text, edited[i].text, "boot/bls");
     }
     if (fs.exists(paths::kEtcKernelCmdline)) {
-      auto before = read_boot_file(fs, paths::kEtcKernelCmdline);
-      if (!before) return tl::unexpected(before.error());
-      std::string after = *before;
-      auto r = edit_kernel_cmdline_file(after, edits);
-      if (!r)
-        return tl::unexpected(
-            Error{r.error().message, std::string(paths::kEtcKernelCmdline), 0, r.error().line});
-      push_edit(plan, std::string(paths::kEtcKernelCmdline), *before, after, "boot/bls");
+      if (auto r = plan_kernel_cmdline_edit(fs, edits, plan, "boot/bls"); !r)
+        return tl::unexpected(r.error());
     }
     for (const auto& e : edits) {
       bool touches = false;

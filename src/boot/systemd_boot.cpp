@@ -108,15 +108,9 @@ class SystemdBootBackend final : public BootBackend {
         if (std::find(applied.begin(), applied.end(), e) == applied.end()) applied.push_back(e);
     };
     if (has_cmdline) {
-      auto before = read_boot_file(fs, paths::kEtcKernelCmdline);
-      if (!before) return tl::unexpected(before.error());
-      std::string after = *before;
-      auto r = edit_kernel_cmdline_file(after, edits);
-      if (!r)
-        return tl::unexpected(
-            Error{r.error().message, std::string(paths::kEtcKernelCmdline), 0, r.error().line});
+      auto r = plan_kernel_cmdline_edit(fs, edits, plan, "boot/systemd-boot");
+      if (!r) return tl::unexpected(r.error());
       note_applied(*r);
-      push_edit(plan, std::string(paths::kEtcKernelCmdline), *before, after, "boot/systemd-boot");
     }
     // Proxmox regenerates the entries on its (unmounted) ESPs from /etc/kernel/cmdline.
     if (!proxmox)

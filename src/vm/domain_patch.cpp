@@ -229,12 +229,9 @@ struct Patcher {
 Result<PatchResult> patch_domain(std::string_view text, const Passthrough& p,
                                  std::string_view source_name) {
   pugi::xml_document doc;
-  if (auto r = parse_document(doc, text, source_name); !r) return tl::unexpected(r.error());
-  auto root = doc.document_element();
-  if (std::string_view(root.name()) != "domain")
-    return fail(
-        fmt::format("not a libvirt domain: the root element is <{}>, not <domain>", root.name()),
-        std::string(source_name));
+  auto parsed = parse_domain(doc, text, source_name);
+  if (!parsed) return tl::unexpected(parsed.error());
+  auto root = *parsed;
   PatchResult out;
   Patcher patcher{root, p, out};
   if (auto r = patcher.run(); !r) {

@@ -116,12 +116,9 @@ void check_gpu(const Inventory& inv, const Gpu& gpu, const std::map<PciAddress, 
 Result<std::vector<LintFinding>> lint_domain(std::string_view text, const Inventory& inv,
                                              const Fs& host_fs, std::string_view source_name) {
   pugi::xml_document doc;
-  if (auto r = parse_document(doc, text, source_name); !r) return tl::unexpected(r.error());
-  auto root = doc.document_element();
-  if (std::string_view(root.name()) != "domain")
-    return fail(
-        fmt::format("not a libvirt domain: the root element is <{}>, not <domain>", root.name()),
-        std::string(source_name));
+  auto parsed = parse_domain(doc, text, source_name);
+  if (!parsed) return tl::unexpected(parsed.error());
+  auto root = *parsed;
   std::map<PciAddress, PassedFn> passed;
   for (auto h : root.child("devices").children("hostdev")) {
     auto src = hostdev_source(h);

@@ -254,4 +254,15 @@ Result<void> parse_document(pugi::xml_document& doc, std::string_view text,
   return {};
 }
 
+Result<pugi::xml_node> parse_domain(pugi::xml_document& doc, std::string_view text,
+                                    std::string_view source_name) {
+  if (auto r = parse_document(doc, text, source_name); !r) return tl::unexpected(r.error());
+  auto root = doc.document_element();
+  if (std::string_view(root.name()) != "domain")
+    return fail(
+        fmt::format("not a libvirt domain: the root element is <{}>, not <domain>", root.name()),
+        std::string(source_name));
+  return root;
+}
+
 }  // namespace exliar::vm

@@ -47,5 +47,8 @@ std::string serialize_preserving(pugi::xml_node node, std::string_view original,
 /// whitespace-only text; errors name the file and line.
 Result<void> parse_document(pugi::xml_document& doc, std::string_view text,
                             std::string_view source_name);
+/// parse_document, then checks that the root element is <domain>; returns it.
+Result<pugi::xml_node> parse_domain(pugi::xml_document& doc, std::string_view text,
+                                    std::string_view source_name);
 
 }  // namespace exliar::vm
