@@ -13,4 +13,4 @@ apt-get install -y -q --no-install-recommends \
   libvirt-clients libxml2-utils \
   qemu-system-x86 busybox-static cpio kmod \
   clang-14 libclang-rt-14-dev \
-  dash hyperfine time tmux graphviz ca-certificates
+  dash hyperfine time tmux graphviz ca-certificates ccache
