@@ -13,4 +13,5 @@ apt-get install -y -q --no-install-recommends \
   libvirt-clients libxml2-utils \
   qemu-system-x86 busybox-static cpio kmod \
   clang-14 libclang-rt-14-dev \
+  ansible \
   dash hyperfine time tmux graphviz ca-certificates ccache
