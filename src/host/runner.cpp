@@ -4,9 +4,11 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -37,6 +39,28 @@ struct Pipe {
 
 }  // namespace
 
+namespace {
+
+/// A descriptor that becomes readable when pid exits (pidfd_open, Linux 5.3), or -1 on
+/// older kernels, where the loop below falls back to short polls.
+int open_pidfd(pid_t pid) {
+#ifdef SYS_pidfd_open
+  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+#else
+  (void)pid;
+  return -1;
+#endif
+}
+
+void keep(std::string& into, size_t& dropped, const char* buf, size_t n, size_t cap) {
+  size_t room = cap == 0 ? n : (into.size() < cap ? cap - into.size() : 0);
+  size_t take = std::min(room, n);
+  into.append(buf, take);
+  dropped += n - take;
+}
+
+}  // namespace
+
 Result<CommandResult> ProcessRunner::run(const std::vector<std::string>& argv,
                                          const RunOptions& opts) {
   if (argv.empty()) return fail("empty command");
@@ -48,6 +72,12 @@ Result<CommandResult> ProcessRunner::run(const std::vector<std::string>& argv,
   posix_spawn_file_actions_adddup2(&fa, in.r, 0);
   posix_spawn_file_actions_adddup2(&fa, out.w, 1);
   posix_spawn_file_actions_adddup2(&fa, err.w, 2);
+  // A process group of its own, so a timeout kills the command and everything it
+  // started (setpgid(2); a child that calls setsid() itself still escapes).
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attr, 0);
 
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
@@ -60,64 +90,93 @@ Result<CommandResult> ProcessRunner::run(const std::vector<std::string>& argv,
   envp.push_back(nullptr);
 
   pid_t pid = 0;
-  int rc = ::posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), envp.data());
+  int rc = ::posix_spawnp(&pid, args[0], &fa, &attr, args.data(), envp.data());
   posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
   if (rc != 0) return fail("cannot run " + argv[0], "", rc);
   Pipe::close(in.r);
   Pipe::close(out.w);
   Pipe::close(err.w);
+  int pidfd = open_pidfd(pid);
 
   // Feed stdin and drain stdout/stderr together so neither side blocks on a full pipe.
   ::signal(SIGPIPE, SIG_IGN);
   ::fcntl(in.w, F_SETFL, O_NONBLOCK);
+  ::fcntl(out.r, F_SETFL, O_NONBLOCK);
+  ::fcntl(err.r, F_SETFL, O_NONBLOCK);
   size_t in_off = 0;
   if (opts.input.empty()) Pipe::close(in.w);
   CommandResult res;
+  int status = 0;
+  bool exited = false;
   auto deadline = std::chrono::steady_clock::now() + opts.timeout;
-  while (out.r >= 0 || err.r >= 0) {
-    pollfd fds[3];
-    int n = 0;
-    if (out.r >= 0) fds[n++] = {out.r, POLLIN, 0};
-    if (err.r >= 0) fds[n++] = {err.r, POLLIN, 0};
-    if (in.w >= 0) fds[n++] = {in.w, POLLOUT, 0};
-    int wait_ms = -1;
+  auto read_some = [&](int& fd) {
+    char buf[8192];
+    ssize_t r = ::read(fd, buf, sizeof buf);
+    if (r < 0 && (errno == EINTR || errno == EAGAIN)) return r;
+    if (r <= 0) {
+      Pipe::close(fd);
+      return r;
+    }
+    if (fd == out.r)
+      keep(res.out, res.out_dropped, buf, static_cast<size_t>(r), opts.max_output);
+    else
+      keep(res.err, res.err_dropped, buf, static_cast<size_t>(r), opts.max_output);
+    return r;
+  };
+  for (;;) {
+    pid_t w = ::waitpid(pid, &status, WNOHANG);
+    if (w == pid || (w < 0 && errno != EINTR)) {
+      exited = true;
+      break;
+    }
+    int wait_ms = pidfd >= 0 ? -1 : 20;
     if (opts.timeout.count() > 0) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
           deadline - std::chrono::steady_clock::now());
-      wait_ms = left.count() > 0 ? static_cast<int>(left.count()) : 0;
-      if (wait_ms == 0) {
+      if (left.count() <= 0) {
+        ::kill(-pid, SIGKILL);
         ::kill(pid, SIGKILL);
         res.timed_out = true;
         break;
       }
+      int l = static_cast<int>(left.count());
+      wait_ms = wait_ms < 0 ? l : std::min(wait_ms, l);
     }
+    pollfd fds[4];
+    int n = 0;
+    if (out.r >= 0) fds[n++] = {out.r, POLLIN, 0};
+    if (err.r >= 0) fds[n++] = {err.r, POLLIN, 0};
+    if (in.w >= 0) fds[n++] = {in.w, POLLOUT, 0};
+    if (pidfd >= 0) fds[n++] = {pidfd, POLLIN, 0};
     int pr = ::poll(fds, static_cast<nfds_t>(n), wait_ms);
     if (pr < 0 && errno != EINTR) break;
-    for (int i = 0; i < n; ++i) {
-      if (!fds[i].revents) continue;
+    for (int i = 0; i < n && pr > 0; ++i) {
+      if (!fds[i].revents || fds[i].fd == pidfd) continue;
       if (fds[i].fd == in.w) {
-        ssize_t w = ::write(in.w, opts.input.data() + in_off, opts.input.size() - in_off);
-        if (w > 0) in_off += static_cast<size_t>(w);
-        if (w < 0 && errno != EAGAIN) in_off = opts.input.size();
+        ssize_t wr = ::write(in.w, opts.input.data() + in_off, opts.input.size() - in_off);
+        if (wr > 0) in_off += static_cast<size_t>(wr);
+        if (wr < 0 && errno != EAGAIN) in_off = opts.input.size();
         if (in_off >= opts.input.size()) Pipe::close(in.w);
         continue;
       }
-      char buf[8192];
-      ssize_t r = ::read(fds[i].fd, buf, sizeof buf);
-      if (r <= 0) {
-        if (r < 0 && errno == EINTR) continue;
-        if (fds[i].fd == out.r)
-          Pipe::close(out.r);
-        else
-          Pipe::close(err.r);
-        continue;
-      }
-      (fds[i].fd == out.r ? res.out : res.err).append(buf, static_cast<size_t>(r));
+      read_some(fds[i].fd == out.r ? out.r : err.r);
     }
   }
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  if (!exited) {
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
   }
+  // What the command wrote before it exited is still in the pipes: take it, but do not
+  // wait for writers it left behind (a background child keeps the pipe open).
+  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+  while ((out.r >= 0 || err.r >= 0) && std::chrono::steady_clock::now() < until) {
+    bool any = false;
+    for (int* fd : {&out.r, &err.r})
+      if (*fd >= 0 && read_some(*fd) > 0) any = true;
+    if (!any) break;
+  }
+  if (pidfd >= 0) ::close(pidfd);
   if (WIFEXITED(status))
     res.exit_code = WEXITSTATUS(status);
   else if (WIFSIGNALED(status))

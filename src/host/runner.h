@@ -14,12 +14,17 @@ struct CommandResult {
   bool timed_out = false;  ///< killed because the timeout passed
   std::string out;
   std::string err;
+  /// Bytes read but not kept because of RunOptions::max_output.
+  size_t out_dropped = 0, err_dropped = 0;
 };
 
 struct RunOptions {
   std::string input;                     ///< written to the command's stdin
   std::chrono::milliseconds timeout{0};  ///< 0 = none
   std::vector<std::string> env;          ///< extra NAME=VALUE entries
+  /// Keep at most this many bytes of stdout and of stderr each (0 = all); the rest is
+  /// read and counted in CommandResult::*_dropped, so the command never blocks on a pipe.
+  size_t max_output = 0;
 };
 
 class Runner {
@@ -30,7 +35,10 @@ class Runner {
                                     const RunOptions& opts = {}) = 0;
 };
 
-/// Runs real processes.
+/// Runs real processes. Each command gets a process group of its own; on timeout the
+/// whole group is killed. The command is done when its process exits, not when its
+/// pipes close: a background child left holding stdout does not hold exliar, and a
+/// command that closes its stdout and stderr still times out.
 class ProcessRunner final : public Runner {
  public:
   Result<CommandResult> run(const std::vector<std::string>& argv, const RunOptions& opts) override;
