@@ -136,7 +136,7 @@ int confirm_and_run(Context& ctx, const Plan& plan) {
                                 ctx.fs.root() + "?");
       rc != kOk)
     return rc;
-  PluginHost plugins(ctx.fs, ctx.runner, ctx.no_plugins);
+  PluginHost plugins(ctx);
   TxOptions opts;
   attach_plugin_hooks(ctx, plan, plugins, opts);
   auto r = apply_plan(ctx, plan, opts);

@@ -9,7 +9,7 @@ Inventory probe_host(Context& ctx) {
   Inventory inv = probe(ctx.fs);
   print_notes(ctx, inv);
   // Plugins see every device and may annotate it (shown in detect --json).
-  PluginHost plugins(ctx.fs, ctx.runner, ctx.no_plugins);
+  PluginHost plugins(ctx);
   plugins.on_init();
   plugins.on_device_detect(inv);
   if (ctx.output.verbosity != Verbosity::quiet)

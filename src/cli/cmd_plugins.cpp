@@ -8,11 +8,11 @@
 namespace exliar::cli {
 
 int run_plugins(Context& ctx) {
-  PluginHost host(ctx.fs, ctx.runner, ctx.no_plugins);
+  PluginHost host(ctx);
   if (ctx.output.json) {
     nlohmann::ordered_json j;
     j["schema_version"] = 1;
-    j["enabled"] = !ctx.no_plugins;
+    j["enabled"] = !ctx.no_plugins && (ctx.fs.is_live() || ctx.run_root_plugins);
     j["plugins"] = nlohmann::ordered_json::array();
     for (const auto& p : host.plugins())
       j["plugins"].push_back({{"path", p.path},

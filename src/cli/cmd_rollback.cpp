@@ -30,7 +30,7 @@ int run_rollback(Context& ctx, const RollbackOptions& opts) {
   if (auto tx = load_transaction(ctx.fs, r->id)) {
     BindEvent e = bind_event_for(ctx.fs, tx->plan);
     if (!e.devices.empty()) {
-      PluginHost plugins(ctx.fs, ctx.runner, ctx.no_plugins);
+      PluginHost plugins(ctx);
       e.transaction_id = r->id;
       plugins.on_cleanup(e);
       for (const auto& w : plugins.take_warnings()) say(ctx, "warning: " + w);

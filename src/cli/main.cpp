@@ -23,6 +23,8 @@ struct Globals {
   bool quiet = false;
   std::string gpu_db;
   bool no_plugins = false;
+  bool run_root_plugins = false;
+  bool ignore_refused_hooks = false;
   bool yes = false;
   std::string output;
 };
@@ -40,6 +42,12 @@ void add_globals(CLI::App& app, Globals& g) {
   app.add_option("--gpu-db", g.gpu_db, "Read the GPU database from DIR instead of the built-in one")
       ->type_name("DIR");
   app.add_flag("--no-plugins", g.no_plugins, "Load no plugins and run no hook scripts");
+  app.add_flag("--run-root-plugins", g.run_root_plugins,
+               "With --root DIR: load DIR's plugins and run DIR's hook scripts on this host "
+               "(skipped by default: they are DIR's code, running here as you)");
+  app.add_flag("--ignore-refused-hooks", g.ignore_refused_hooks,
+               "Go on when an on_pre_vfio_bind hook script is refused by the trust check "
+               "(by default it vetoes, as it could have)");
   app.add_flag("-y,--yes", g.yes, "Do not ask for confirmation");
   app.add_option("-o,--output", g.output, "Write the result to FILE (atomically) instead of stdout")
       ->type_name("FILE");
@@ -213,5 +221,7 @@ int main(int argc, char** argv) {
   out.color = g.color == "always" || (g.color == "auto" && tty && !(no_color && *no_color));
   out.stdin_is_tty = ::isatty(STDIN_FILENO);
   Context ctx{*fs, runner, out, g.gpu_db, g.no_plugins, g.yes, g.output};
+  ctx.run_root_plugins = g.run_root_plugins;
+  ctx.ignore_refused_hooks = g.ignore_refused_hooks;
   return action(ctx);
 }

@@ -27,8 +27,11 @@ struct Context {
   Output output;
   std::string gpu_db_dir;  ///< --gpu-db override ("" = embedded)
   bool no_plugins = false;
-  bool yes = false;         ///< --yes: do not ask
-  std::string output_file;  ///< -o FILE: write results atomically there instead of stdout
+  bool yes = false;                   ///< --yes: do not ask
+  std::string output_file;            ///< -o FILE: write results atomically there instead of stdout
+  bool run_root_plugins = false;      ///< --run-root-plugins (see plugin/host.h)
+  bool ignore_refused_hooks = false;  ///< --ignore-refused-hooks
+  bool root_code_noted = false;       ///< the "skipped the root's plugins" note was printed
 };
 
 }  // namespace exliar

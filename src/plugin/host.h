@@ -1,13 +1,25 @@
 // Plugins (shared objects with the C ABI in include/exliar/plugin.h) and hook scripts
 // (executables in /etc/exliar/hooks.d/<hook>/), found under the host root and called at
 // the five hook points.
+//
+// Code found under `--root DIR` (other than /) is the image's code, not this system's: a
+// tarball or disk image unpacked as root passes the ownership check, so loading its
+// plugins or running its hooks would run the image's code on this host as root. Such
+// code is listed as "skipped" and never run unless the user says so (--run-root-plugins),
+// the same rule as for the regeneration commands, which are recorded as pending.
+//
+// Plugins never run inside exliar: they are loaded and called in a child process
+// (plugin/process.h), so a crash or hang is an error, not the end of a transaction.
 #pragma once
 
 #include <chrono>
 #include <memory>
+#include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "host/context.h"
 #include "host/error.h"
 #include "host/fs.h"
 #include "host/runner.h"
@@ -17,7 +29,7 @@ struct exliar_plugin_v1;
 
 namespace exliar {
 
-enum class LoadStatus { loaded, refused, failed };
+enum class LoadStatus { loaded, refused, failed, skipped };
 const char* to_string(LoadStatus);
 
 struct PluginRecord {
@@ -25,7 +37,7 @@ struct PluginRecord {
   std::string name, version;
   unsigned abi = 0;
   LoadStatus status = LoadStatus::failed;
-  std::string reason;  ///< why refused or failed (dlerror() text, ownership problem)
+  std::string reason;  ///< why refused, failed or skipped (dlerror() text, ownership problem)
 };
 
 struct ScriptRecord {
@@ -54,10 +66,22 @@ struct HookLog {
 inline constexpr const char* kHookNames[] = {"on_init", "on_device_detect", "on_pre_vfio_bind",
                                              "on_post_vfio_bind", "on_cleanup"};
 
+struct PluginPolicy {
+  bool disabled = false;  ///< --no-plugins: do not even look
+  /// --run-root-plugins: with a root other than /, load its plugins and run its hooks on
+  /// this host anyway. Without it they are listed as skipped.
+  bool run_root_code = false;
+  /// A hook script of on_pre_vfio_bind that the trust check refuses could have vetoed:
+  /// it vetoes, unless --ignore-refused-hooks says to go on without it.
+  bool refused_hooks_veto = true;
+};
+
 class PluginHost {
  public:
-  /// Discovers and loads everything under fs's root; disabled = --no-plugins.
-  PluginHost(const Fs& fs, Runner& runner, bool disabled);
+  /// Discovers everything under fs's root and loads what policy allows.
+  PluginHost(const Fs& fs, Runner& runner, PluginPolicy policy);
+  /// The policy of ctx's options; says once per run (on ctx's stderr) what it skipped.
+  explicit PluginHost(Context& ctx);
   ~PluginHost();
   PluginHost(const PluginHost&) = delete;
   PluginHost& operator=(const PluginHost&) = delete;
@@ -78,22 +102,36 @@ class PluginHost {
   std::vector<std::string> take_warnings();
   std::vector<HookLog> take_log();
 
+  /// How many plugins / hook scripts were skipped because the root is not this system.
+  size_t skipped_count() const;
+  /// The sentence that says what was skipped and how to run it ("" when nothing was).
+  std::string skipped_notice() const;
+
   std::chrono::milliseconds script_timeout{30000};
+  /// Longest a plugin callback may take before its process is killed (a veto/error).
+  std::chrono::milliseconds plugin_timeout{30000};
 
  private:
   struct Loaded;
+  struct Proc;
+  /// Calls hook in plugin l's process; a crash or hang disables l and is returned.
+  Result<nlohmann::json> call(Loaded& l, const char* hook, nlohmann::json request);
+  bool respawn();
   Status run_bind_hook(const char* hook, const BindEvent& e, bool veto);
   /// Runs the scripts of hook with json on stdin; returns the first failure.
   Status run_scripts(const char* hook, const std::string& json);
 
   const Fs& fs_;
   Runner& runner_;
+  PluginPolicy policy_;
+  std::unique_ptr<Proc> proc_;
   std::vector<PluginRecord> records_;
   std::vector<ScriptRecord> scripts_;
   std::vector<std::unique_ptr<Loaded>> loaded_;
   std::vector<std::string> warnings_;
   std::vector<HookLog> log_;
   bool initialized_ = false;
+  std::set<std::string> refused_warned_;  ///< refused scripts already warned about
 };
 
 /// The trust rule for code exliar runs as root: the file and every directory above it,

@@ -387,7 +387,7 @@ bool plan_in_effect(const Fs& fs, const Plan& plan) {
 }
 
 Result<TxOutcome> run_transaction(Context& ctx, const Plan& plan) {
-  PluginHost host(ctx.fs, ctx.runner, ctx.no_plugins);
+  PluginHost host(ctx);
   TxOptions opts;
   attach_plugin_hooks(ctx, plan, host, opts);
   auto r = apply_plan(ctx, plan, opts);

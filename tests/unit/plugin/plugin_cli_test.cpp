@@ -34,8 +34,10 @@ class PluginCli : public ::testing::Test {
     EXPECT_TRUE(r);
     return *r;
   }
-  CommandResult exliar(std::vector<std::string> args) {
+  /// trusted: --run-root-plugins, which these tests need to exercise the root's plugins.
+  CommandResult exliar(std::vector<std::string> args, bool trusted = true) {
     std::vector<std::string> argv = {EXLIAR_EXE, "--root", root_};
+    if (trusted) argv.push_back("--run-root-plugins");
     argv.insert(argv.end(), args.begin(), args.end());
     auto r = runner_.run(argv, {});
     EXPECT_TRUE(r);
@@ -134,18 +136,55 @@ TEST_F(PluginCli, HookScriptVetoesToo) {
   EXPECT_EQ(changes(), "");
 }
 
-TEST_F(PluginCli, CrashingPluginLeavesARecoverableTransaction) {
+// Item 19: the plugin runs in a child process; its segfault is a veto, the apply is rolled
+// back and nothing is left interrupted.
+TEST_F(PluginCli, CrashingPluginVetoesAndApplyRollsBack) {
   install("crash_on_bind");
   snapshot();
   auto r = exliar({"apply", "--gpu", "0000:01:00.0", "--yes"});
-  EXPECT_EQ(r.exit_code, 128 + SIGSEGV) << r.err;
-  EXPECT_NE(changes(), "");  // the files were edited before the hook crashed
-  auto again = exliar({"--no-plugins", "apply", "--gpu", "0000:01:00.0", "--yes"});
-  EXPECT_NE(again.exit_code, 0);  // an interrupted transaction blocks new ones
-  EXPECT_NE((again.err + again.out).find("interrupted"), std::string::npos) << again.err;
-  auto rb = exliar({"--no-plugins", "rollback", "--yes"});
-  EXPECT_EQ(rb.exit_code, 0) << rb.err;
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_NE(r.err.find("plugin crasher crashed: signal 11"), std::string::npos) << r.err;
   EXPECT_EQ(changes(), "");
+  auto status = exliar({"status"});
+  EXPECT_EQ((status.out + status.err).find("interrupted"), std::string::npos) << status.out;
+  auto again = exliar({"--no-plugins", "apply", "--gpu", "0000:01:00.0", "--yes"});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+}
+
+// Item 1: `--root DIR` loads no plugin and runs no hook of DIR unless asked, and says so.
+TEST_F(PluginCli, ForeignRootCodeNeverRunsOnTheHost) {
+  install("crash_on_bind");  // would kill the bind if it ran
+  install("annotate_veto");  // would annotate detect output if it ran
+  for (const char* hook : {"on_init", "on_pre_vfio_bind", "on_post_vfio_bind"})
+    sh("mkdir -p '" + root_ + "/etc/exliar/hooks.d/" + hook + "' && printf '#!/bin/sh\\ntouch " +
+       tmp_ + "/ran-" + hook + "\\n' > '" + root_ + "/etc/exliar/hooks.d/" + hook +
+       "/10-mark' && chmod 755 '" + root_ + "/etc/exliar/hooks.d/" + hook + "/10-mark'");
+  sh("chmod -R go-w '" + root_ + "/etc/exliar'");
+  auto check = exliar({"check"}, false);
+  EXPECT_NE(
+      check.err.find("2 plugin(s) and 3 hook script(s) under " + root_ + " were not loaded or run"),
+      std::string::npos)
+      << check.err;
+  auto detect = exliar({"detect", "--json"}, false);
+  EXPECT_EQ(detect.exit_code, 0);
+  EXPECT_EQ(detect.out.find("annotate-veto"), std::string::npos);
+  auto apply = exliar({"apply", "--gpu", "0000:01:00.0", "--yes"}, false);
+  EXPECT_EQ(apply.exit_code, 0) << apply.err;
+  // Said once per run, not once per use of the plugin host.
+  size_t first = apply.err.find("were not loaded or run");
+  ASSERT_NE(first, std::string::npos) << apply.err;
+  EXPECT_EQ(apply.err.find("were not loaded or run", first + 1), std::string::npos) << apply.err;
+  for (const char* hook : {"on_init", "on_pre_vfio_bind", "on_post_vfio_bind"})
+    EXPECT_FALSE(fsys::exists(tmp_ + "/ran-" + hook)) << hook;
+  auto list = exliar({"plugins", "--json"}, false);
+  EXPECT_NE(list.out.find("\"enabled\": false"), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find("\"status\": \"skipped\""), std::string::npos) << list.out;
+  EXPECT_EQ(list.out.find("\"status\": \"loaded\""), std::string::npos) << list.out;
+  // With the explicit option the hooks do run.
+  ASSERT_EQ(exliar({"rollback", "--yes"}, false).exit_code, 0);
+  sh("rm -f '" + root_ + "/usr/lib/exliar/plugins/crash_on_bind.so'");
+  EXPECT_EQ(exliar({"apply", "--gpu", "0000:01:00.0", "--yes"}).exit_code, 0);
+  EXPECT_TRUE(fsys::exists(tmp_ + "/ran-on_pre_vfio_bind"));
 }
 
 }  // namespace

@@ -13,6 +13,9 @@ namespace {
 
 namespace fsys = std::filesystem;
 
+// The temp roots are not "/": these tests opt in to running the root's code.
+const PluginPolicy kTrusted{false, true, true};
+
 class PluginTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -76,7 +79,7 @@ TEST_F(PluginTest, ExamplePluginLoadsAnnotatesAndVetoes) {
   std::ofstream(root_ + "/etc/exliar/veto-address") << "0000:01:00.1\n";
   auto f = fs();
   ProcessRunner runner;
-  PluginHost host(f, runner, false);
+  PluginHost host(f, runner, kTrusted);
   ASSERT_EQ(host.plugins().size(), 1u);
   EXPECT_EQ(host.plugins()[0].status, LoadStatus::loaded) << host.plugins()[0].reason;
   EXPECT_EQ(host.plugins()[0].name, "annotate-veto");
@@ -98,7 +101,7 @@ TEST_F(PluginTest, NoVetoWhenAddressNotListed) {
   std::ofstream(root_ + "/etc/exliar/veto-address") << "0000:01:00.10\n";  // prefix only
   auto f = fs();
   ProcessRunner runner;
-  PluginHost host(f, runner, false);
+  PluginHost host(f, runner, kTrusted);
   host.on_init();
   EXPECT_TRUE(host.on_pre_vfio_bind(event(inventory())));
 }
@@ -107,7 +110,7 @@ TEST_F(PluginTest, AbiMismatchIsRefusedBeforeAnyCall) {
   install_plugin("bad_abi");  // its on_init would crash if called
   auto f = fs();
   ProcessRunner runner;
-  PluginHost host(f, runner, false);
+  PluginHost host(f, runner, kTrusted);
   ASSERT_EQ(host.plugins().size(), 1u);
   EXPECT_EQ(host.plugins()[0].status, LoadStatus::refused);
   EXPECT_NE(host.plugins()[0].reason.find("ABI version 99"), std::string::npos);
@@ -120,7 +123,7 @@ TEST_F(PluginTest, MissingEntryPointKeepsDlerror) {
   ::chmod((root_ + "/usr/lib/exliar/plugins/garbage.so").c_str(), 0755);
   auto f = fs();
   ProcessRunner runner;
-  PluginHost host(f, runner, false);
+  PluginHost host(f, runner, kTrusted);
   ASSERT_EQ(host.plugins().size(), 2u);
   for (const auto& p : host.plugins()) {
     EXPECT_EQ(p.status, LoadStatus::failed) << p.path;
@@ -139,7 +142,7 @@ TEST_F(PluginTest, WorldWritableFileOrDirectoryIsRefused) {
   {
     auto f = fs();
     ProcessRunner runner;
-    PluginHost host(f, runner, false);
+    PluginHost host(f, runner, kTrusted);
     ASSERT_EQ(host.plugins().size(), 1u);
     EXPECT_EQ(host.plugins()[0].status, LoadStatus::refused);
     EXPECT_NE(host.plugins()[0].reason.find("writable by group or others"), std::string::npos);
@@ -148,7 +151,7 @@ TEST_F(PluginTest, WorldWritableFileOrDirectoryIsRefused) {
   ::chmod((root_ + "/usr/lib/exliar").c_str(), 0775);
   auto f = fs();
   ProcessRunner runner;
-  PluginHost host(f, runner, false);
+  PluginHost host(f, runner, kTrusted);
   EXPECT_EQ(host.plugins()[0].status, LoadStatus::refused);
   EXPECT_NE(host.plugins()[0].reason.find("mode 0775"), std::string::npos);
 }
@@ -158,7 +161,7 @@ TEST_F(PluginTest, NotOwnedByRootIsRefused) {
   ASSERT_EQ(::chown((root_ + "/usr/lib/exliar/plugins/annotate_veto.so").c_str(), 1000, 1000), 0);
   auto f = fs();
   ProcessRunner runner;
-  PluginHost host(f, runner, false);
+  PluginHost host(f, runner, kTrusted);
   EXPECT_EQ(host.plugins()[0].status, LoadStatus::refused);
   EXPECT_NE(host.plugins()[0].reason.find("uid 1000"), std::string::npos);
 }
@@ -170,7 +173,7 @@ TEST_F(PluginTest, SymlinkIntoUserWritableDirectoryIsRefused) {
   fsys::create_symlink("../../../../home/user/evil.so", root_ + "/usr/lib/exliar/plugins/evil.so");
   auto f = fs();
   ProcessRunner runner;
-  PluginHost host(f, runner, false);
+  PluginHost host(f, runner, kTrusted);
   ASSERT_EQ(host.plugins().size(), 1u);
   EXPECT_EQ(host.plugins()[0].status, LoadStatus::refused);
   EXPECT_NE(host.plugins()[0].reason.find("writable by group or others"), std::string::npos);
@@ -181,7 +184,7 @@ TEST_F(PluginTest, NoPluginsDisablesEverything) {
   script("on_pre_vfio_bind", "10-veto", "exit 1\n");
   auto f = fs();
   ProcessRunner runner;
-  PluginHost host(f, runner, true);
+  PluginHost host(f, runner, PluginPolicy{true});
   EXPECT_TRUE(host.plugins().empty());
   EXPECT_TRUE(host.scripts().empty());
   EXPECT_TRUE(host.on_pre_vfio_bind(event(inventory())));
@@ -194,7 +197,7 @@ TEST_F(PluginTest, HookScriptsGetJsonAndEventAndCanVeto) {
   script("on_pre_vfio_bind", "20-veto", "echo 'the VM host is in maintenance' >&2\nexit 7\n");
   auto f = fs();
   ProcessRunner runner;
-  PluginHost host(f, runner, false);
+  PluginHost host(f, runner, kTrusted);
   ASSERT_EQ(host.scripts().size(), 2u);
   auto r = host.on_pre_vfio_bind(event(inventory()));
   ASSERT_FALSE(r);
@@ -220,7 +223,7 @@ TEST_F(PluginTest, HookScriptTimeoutIsEnforced) {
   script("on_post_vfio_bind", "slow", "sleep 5\n");
   auto f = fs();
   ProcessRunner runner;
-  PluginHost host(f, runner, false);
+  PluginHost host(f, runner, kTrusted);
   host.script_timeout = std::chrono::milliseconds(300);
   auto start = std::chrono::steady_clock::now();
   host.on_post_vfio_bind(event(inventory()));
@@ -238,12 +241,15 @@ TEST_F(PluginTest, NonExecutableOrWritableScriptsAreRefused) {
   ::chmod((root_ + "/etc/exliar/hooks.d/on_pre_vfio_bind/b-writable").c_str(), 0757);
   auto f = fs();
   ProcessRunner runner;
-  PluginHost host(f, runner, false);
+  PluginHost host(f, runner, kTrusted);
   ASSERT_EQ(host.scripts().size(), 2u);
   EXPECT_EQ(host.scripts()[0].status, LoadStatus::refused);
   EXPECT_NE(host.scripts()[0].reason.find("not an executable"), std::string::npos);
   EXPECT_EQ(host.scripts()[1].status, LoadStatus::refused);
-  EXPECT_TRUE(host.on_pre_vfio_bind(event(inventory())));  // refused scripts never run
+  // Refused scripts never run; a refused veto hook vetoes (plugin_fault_test covers it).
+  EXPECT_FALSE(host.on_pre_vfio_bind(event(inventory())));
+  PluginHost lax(f, runner, PluginPolicy{false, true, false});
+  EXPECT_TRUE(lax.on_pre_vfio_bind(event(inventory())));
 }
 
 TEST_F(PluginTest, ExampleHookScriptLogsEvents) {
@@ -252,7 +258,7 @@ TEST_F(PluginTest, ExampleHookScriptLogsEvents) {
   ::chmod(to.c_str(), 0755);
   auto f = fs();
   ProcessRunner runner;
-  PluginHost host(f, runner, false);
+  PluginHost host(f, runner, kTrusted);
   host.on_post_vfio_bind(event(inventory()));
   EXPECT_TRUE(host.take_warnings().empty());
   std::ifstream in(root_ + "/var/log/exliar-hooks.log");
