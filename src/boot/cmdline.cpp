@@ -117,6 +117,9 @@ std::string normalize_token(std::string_view text) {
 
 Status check_param(std::string_view param) {
   if (param.empty()) return fail("an empty kernel parameter");
+  // The kernel splits "key=value" at the first '=': "=x" or "=" names no parameter.
+  if (param.front() == '=')
+    return fail(fmt::format("'{}' is not a kernel parameter: it has no name before '='", param));
   auto toks = scan(param, Quoting::kernel);
   if (!toks)
     return fail(fmt::format("'{}' is not a kernel parameter: {}", param, toks.error().message));

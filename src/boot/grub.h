@@ -52,6 +52,10 @@ std::vector<std::string> grub_words(const GrubEval& ev, std::string_view name);
 std::vector<GrubEval::Ref> grub_chain(const GrubSource* sources, const GrubEval& ev,
                                       std::string_view name);
 
+/// A parameter that can be written into /etc/default/grub and reach grub.cfg literally:
+/// a kernel parameter without GRUB-script or sh metacharacters (; # $ ` { } | & < > \).
+Status check_grub_param(std::string_view param);
+
 /// Applies edits to the sources' text (see the rules above); returns the edits that
 /// changed something. Checks afterwards that the effective values say what was asked.
 Result<std::vector<ParamEdit>> edit_grub(std::vector<GrubSource>& sources,

@@ -39,9 +39,27 @@ Result<std::vector<GrubSource>> load_sources(const Fs& fs, const System& sys,
   auto names = fs.list_dir(paths::kEtcDefaultGrubD);
   if (!names) return out;
   for (const auto& n : *names) {
-    if (n.size() < 4 || n.substr(n.size() - 4) != ".cfg") continue;
+    // grub-mkconfig: `for x in ${sysconfdir}/default/grub.d/*.cfg; do if [ -e "${x}" ];
+    // then . "${x}"; fi; done` (Debian patch grub.d-cfg). A glob's `*` never matches a
+    // leading '.' (XCU 2.13.3), so dotfiles are not read; a dangling link fails -e.
+    if (n.size() < 4 || n.substr(n.size() - 4) != ".cfg" || n.starts_with(".")) continue;
     std::string p = path_join(paths::kEtcDefaultGrubD, n);
-    if (!fs.is_file(p)) continue;
+    auto lst = fs.stat(p, false);
+    if (lst && lst->type == FileStat::Type::symlink) {
+      auto target = resolve_link(fs, p);
+      if (!target)
+        return fail(fmt::format("a symbolic link that leaves {} ({}): grub-mkconfig on that "
+                                "system would read it, exliar cannot see what it sets. Replace "
+                                "the link with the file, or remove it",
+                                fs.root(), target.error().message),
+                    p);
+      if (!fs.exists(*target)) continue;
+    }
+    if (!fs.is_file(p)) {
+      if (fs.exists(p) && reads_dropins(sys))
+        return fail("not a regular file, but grub-mkconfig would source it", p);
+      continue;
+    }
     if (!reads_dropins(sys)) {
       if (notes)
         notes->push_back(fmt::format(

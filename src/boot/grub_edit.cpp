@@ -1,6 +1,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
+#include <optional>
 
 #include "boot/grub.h"
 #include "boot/region.h"
@@ -88,6 +90,57 @@ Status verify(const std::vector<GrubSource>& sources, const std::vector<ParamEdi
 
 }  // namespace
 
+namespace {
+
+/// Commands after which nothing is known: they run other code or stop the sourcing.
+bool dynamic_command(std::string_view w) {
+  return w == "." || w == "source" || w == "eval" || w == "exec" || w == "exit" || w == "return";
+}
+
+constexpr std::string_view kManaged[] = {kGrubLinux, kGrubDefault, "GRUB_ENABLE_BLSCFG",
+                                         "GRUB_DISABLE_RECOVERY"};
+
+/// A managed variable this word may assign or unset: its bare name (`unset NAME`,
+/// `read NAME`, `for NAME in`), NAME=... (`local`, `declare`) or ${NAME=...}/${NAME:=...}.
+std::optional<std::string_view> touches_managed(std::string_view w) {
+  for (auto m : kManaged)
+    if (w == m || (w.starts_with(m) && w.substr(m.size()).starts_with("="))) return m;
+  return std::nullopt;
+}
+
+/// ${NAME=...} / ${NAME:=...} of a managed NAME inside a word: an assignment too.
+std::optional<std::string_view> assigns_in_expansion(std::string_view w) {
+  for (auto m : kManaged)
+    for (auto form :
+         {std::string("{") + std::string(m) + "=", std::string("{") + std::string(m) + ":="})
+      if (w.find(form) != std::string_view::npos) return m;
+  return std::nullopt;
+}
+
+/// Checks one command of a sourced file; unset of other names forgets them.
+Status check_command(const ShellCommand& c, ShellEnv& env) {
+  const std::string& cmd = c.words.front();
+  if (dynamic_command(cmd))
+    return fail(fmt::format("`{}` runs other shell code (or stops reading the file): exliar "
+                            "cannot tell what {} and {} are after it. Put the kernel "
+                            "parameters in this file directly, or edit them by hand",
+                            join(c.words, " "), kGrubLinux, kGrubDefault),
+                "", 0, c.line);
+  for (size_t i = 0; i < c.words.size(); ++i) {
+    auto m = touches_managed(c.words[i]);
+    if (!m) m = assigns_in_expansion(c.words[i]);
+    if (m)
+      return fail(fmt::format("`{}` may change {}: exliar cannot tell its value from here on; "
+                              "edit the GRUB command line by hand",
+                              join(c.words, " "), *m),
+                  "", 0, c.line);
+    if (cmd == "unset" && i > 0) env.erase(c.words[i]);
+  }
+  return {};
+}
+
+}  // namespace
+
 Result<GrubEval> evaluate_grub(const std::vector<GrubSource>& sources) {
   GrubEval ev;
   for (size_t s = 0; s < sources.size(); ++s) {
@@ -95,7 +148,37 @@ Result<GrubEval> evaluate_grub(const std::vector<GrubSource>& sources) {
     if (!f) return with_path(f.error(), sources[s].path);
     ev.files.push_back(std::move(*f));
     const auto& as = ev.files.back().assignments;
+    const auto& cmds = ev.files.back().commands;
+    // Assignments and commands in file order (by line; a command after the assignments of
+    // its line, which is where `NAME=value; cmd` puts it).
+    size_t ci = 0;
+    auto commands_before = [&](int line) -> Status {
+      for (; ci < cmds.size() && cmds[ci].line < line; ++ci)
+        if (auto st = check_command(cmds[ci], ev.env); !st)
+          return with_path(st.error(), sources[s].path);
+      return {};
+    };
     for (size_t i = 0; i < as.size(); ++i) {
+      if (auto st = commands_before(as[i].line); !st) return tl::unexpected(st.error());
+      std::string_view word(sources[s].text.data() + as[i].word_begin,
+                            as[i].word_end - as[i].word_begin);
+      if (auto m = assigns_in_expansion(word))
+        return with_path(Error{fmt::format("{}'s value assigns {} (${{{}=...}}): exliar cannot "
+                                           "tell its value; edit it by hand",
+                                           as[i].name, *m, *m),
+                               "", 0, as[i].line},
+                         sources[s].path);
+      if (!as[i].uncertain.empty()) {
+        if (managed_name(as[i].name))
+          return with_path(Error{fmt::format("{} is assigned here, but {}: exliar cannot tell "
+                                             "whether this value takes effect. Assign it on a "
+                                             "line of its own, or edit it by hand",
+                                             as[i].name, as[i].uncertain),
+                                 "", 0, as[i].line},
+                           sources[s].path);
+        ev.env.erase(as[i].name);  // unknown from here on; a managed reference fails
+        continue;
+      }
       ev.history[as[i].name].push_back({s, i});
       auto v = expand_value(sources[s].text, as[i], ev.env);
       if (v) {
@@ -108,6 +191,8 @@ Result<GrubEval> evaluate_grub(const std::vector<GrubSource>& sources) {
         ev.env.erase(as[i].name);  // unknown from here on; a managed reference fails
       }
     }
+    if (auto st = commands_before(std::numeric_limits<int>::max()); !st)
+      return tl::unexpected(st.error());
   }
   for (auto name : {kGrubLinux, kGrubDefault}) {
     auto it = ev.env.find(std::string(name));
@@ -143,10 +228,30 @@ std::vector<GrubEval::Ref> grub_chain(const GrubSource* sources, const GrubEval&
   return out;
 }
 
+Status check_grub_param(std::string_view param) {
+  if (auto st = check_param(param); !st) return st;
+  // grub-mkconfig copies the value into grub.cfg's `linux` line, which is GRUB script:
+  // "Words are separated by metacharacters ... { } | & $ ; < >", '#' starts a comment and
+  // '\' quotes (GRUB manual, "Shell-like scripting"). /etc/default/grub itself is sh, where
+  // $ and ` expand inside the double quotes. Such a character would cut or change the line.
+  size_t bad = param.find_first_of("{}|&$;<>#\\`");
+  if (bad != std::string_view::npos)
+    return fail(fmt::format(
+        "the parameter '{}' contains '{}', which GRUB's script language (grub.cfg) or the "
+        "shell reading /etc/default/grub would not pass on literally: it cannot go on the GRUB "
+        "command line",
+        param, param[bad]));
+  return {};
+}
+
 Result<std::vector<ParamEdit>> edit_grub(std::vector<GrubSource>& sources,
                                          const std::vector<ParamEdit>& edits, bool bls) {
   std::vector<ParamEdit> applied;
   if (sources.empty()) return fail("no GRUB configuration file to edit");
+  // Every parameter first: a bad one is blamed, not the file it would have broken.
+  for (const auto& e : edits)
+    if (e.op == ParamEdit::Op::add)
+      if (auto st = check_grub_param(e.param); !st) return tl::unexpected(st.error());
   for (const auto& e : edits) {
     if (auto st = check_param(e.param); !st) return tl::unexpected(st.error());
     auto ev = evaluate_grub(sources);

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "host/text.h"
+
 namespace exliar::boot {
 
 namespace {
@@ -102,11 +104,7 @@ Status check_text(std::string_view text) {
   size_t line_start = 0;
   for (size_t i = 0; i < text.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(text[i]);
-    if (c == '\r')
-      return fail(
-          "CR line end (DOS/Windows format); the shell and the boot loader would read the "
-          "CR as part of the value. Convert the file with dos2unix first",
-          "", 0, line);
+    if (c == '\r') return check_line_ends(text);
     if (c == 0 || (c < 0x20 && c != '\n' && c != '\t' && c != '\f' && c != '\v') || c == 0x7f)
       return fail(
           fmt::format("binary byte 0x{:02x} at column {}; this does not look like a text file", c,
@@ -122,81 +120,346 @@ Status check_text(std::string_view text) {
   return {};
 }
 
+namespace {
+
+/// Reserved words that open a compound command (XCU 2.4), and the ones that close one.
+bool opens_compound(std::string_view w) {
+  return w == "if" || w == "while" || w == "until" || w == "for" || w == "case" || w == "{" ||
+         w == "select" || w == "function";
+}
+bool closes_compound(std::string_view w) {
+  return w == "fi" || w == "done" || w == "esac" || w == "}";
+}
+/// Reserved words after which a command starts again.
+bool continues_command(std::string_view w) {
+  return w == "then" || w == "do" || w == "else" || w == "elif" || w == "!";
+}
+
+class FileParser {
+ public:
+  explicit FileParser(std::string_view t) : t_(t), s_(t) {}
+
+  Result<ShellFile> run() {
+    size_t n = t_.size();
+    size_t i = 0;
+    while (i < n) {
+      char c = t_[i];
+      if (c == ' ' || c == '\t') {
+        ++i;
+      } else if (c == '\\' && i + 1 < n && t_[i + 1] == '\n') {
+        i += 2;  // line continuation
+      } else if (c == '\n') {
+        end_command(Sep::newline);
+        ++i;
+        if (auto r = skip_heredocs(i); !r)
+          return tl::unexpected(r.error());
+        else
+          i = *r;
+      } else if (c == '#') {
+        size_t e = t_.find('\n', i);
+        i = e == std::string_view::npos ? n : e;
+      } else if (c == ';') {
+        end_command(Sep::semicolon);
+        i += (i + 1 < n && t_[i + 1] == ';') ? 2 : 1;
+      } else if (c == '&' || c == '|') {
+        bool twice = i + 1 < n && t_[i + 1] == c;
+        end_command(twice ? Sep::andor : c == '&' ? Sep::background : Sep::pipe);
+        i += twice ? 2 : 1;
+      } else if (c == '(') {
+        if (at_command_start()) {
+          ++depth_;  // subshell
+        } else if (i + 1 < n && t_[i + 1] == ')') {
+          ++i;  // NAME() function definition: its body is a compound command
+          cmd_ = Command{};
+        }
+        ++i;
+      } else if (c == ')') {
+        // In a case, ')' ends a pattern and a command starts; elsewhere it closes a
+        // subshell. A miscount only ever makes later assignments "uncertain".
+        if (case_depth_ > 0 && depth_ <= case_open_depth_) {
+          cmd_ = Command{};
+          cmd_.cond = true;
+        } else {
+          end_command(Sep::semicolon);
+          --depth_;
+        }
+        ++i;
+      } else if (c == '<' && t_.substr(i, 2) == "<<" && t_.substr(i, 3) != "<<<") {
+        auto r = heredoc(i);
+        if (!r) return tl::unexpected(r.error());
+        i = *r;
+      } else {
+        auto r = word(i);
+        if (!r) return tl::unexpected(r.error());
+        i = *r;
+      }
+    }
+    end_command(Sep::newline);
+    if (!heredocs_.empty()) return s_.open_error("a here-document", heredocs_.front().at);
+    return std::move(out_);
+  }
+
+ private:
+  enum class Sep { newline, semicolon, andor, background, pipe };
+  struct Command {
+    std::vector<size_t> assigns;  ///< indexes into out_.assignments
+    std::vector<std::string> words;
+    int line = 0;
+    bool cond = false;       ///< after && / || / |, or the first command of a case arm
+    bool exporting = false;  ///< export/readonly: NAME arguments are not commands
+  };
+  struct Heredoc {
+    std::string delim;
+    bool strip_tabs;
+    size_t at;
+  };
+
+  bool at_command_start() const { return cmd_.words.empty() && cmd_.assigns.empty(); }
+
+  void end_command(Sep sep) {
+    bool sub = sep == Sep::background || sep == Sep::pipe;
+    std::string why;
+    if (depth_ != 0 || case_depth_ != 0)
+      why = "it is inside a compound command (if, case, a loop, a function or braces)";
+    else if (cmd_.cond)
+      why = "it runs only if the command before it succeeds or fails (&&, ||)";
+    else if (sub)
+      why = "it runs in a subshell (a pipeline or background job)";
+    for (size_t a : cmd_.assigns) {
+      auto& as = out_.assignments[a];
+      if (!cmd_.words.empty() && !cmd_.exporting)
+        as.uncertain = "it is a prefix assignment: it applies only to the command `" +
+                       cmd_.words.front() + "`";
+      else if (!why.empty())
+        as.uncertain = why;
+    }
+    if (!cmd_.words.empty()) out_.commands.push_back({cmd_.line, cmd_.words});
+    bool next_cond = sep == Sep::andor || sep == Sep::pipe ? true : false;
+    cmd_ = Command{};
+    cmd_.cond = next_cond;
+  }
+
+  /// One word at i (a reserved word, an assignment or a command word).
+  Result<size_t> word(size_t i) {
+    size_t b = i;
+    size_t name_e = i;
+    if (name_start(t_[i])) {
+      name_e = i + 1;
+      while (name_e < t_.size() && name_char(t_[name_e])) ++name_e;
+    }
+    bool assignment = name_e > b && name_e < t_.size() && t_[name_e] == '=' &&
+                      (at_command_start() || cmd_.exporting || cmd_.words.empty());
+    if (assignment) {
+      if (cmd_.line == 0) cmd_.line = s_.line_of(b);
+      auto r = assignment_word(b, name_e);
+      if (!r) return r;
+      return *r;
+    }
+    auto e = scan_word(i);
+    if (!e) return e;
+    std::string w = unquote(t_.substr(b, *e - b));
+    if (at_command_start()) {
+      if (opens_compound(w)) {
+        ++depth_;
+        if (w == "case") {
+          ++case_depth_;
+          case_open_depth_ = depth_;
+        }
+        return *e;
+      }
+      if (closes_compound(w)) {
+        --depth_;
+        if (w == "esac" && case_depth_ > 0) --case_depth_;
+        return *e;
+      }
+      if (continues_command(w)) return *e;
+      if (w == "export" || w == "readonly") {
+        cmd_.exporting = true;
+        cmd_.line = s_.line_of(b);
+        return *e;
+      }
+    }
+    if (cmd_.exporting) return *e;  // `export NAME`: marks, does not run anything
+    if (cmd_.line == 0) cmd_.line = s_.line_of(b);
+    cmd_.words.push_back(std::move(w));
+    return *e;
+  }
+
+  /// The end of a word starting at i: quotes, $( ), ${ }, backquotes and escapes included.
+  Result<size_t> scan_word(size_t i) const {
+    size_t n = t_.size(), start = i;
+    while (i < n) {
+      char c = t_[i];
+      if (c == ' ' || c == '\t' || c == '\n' || c == ';' || c == '&' || c == '|' || c == '(' ||
+          c == ')')
+        break;
+      if (c == '<' && i > start && t_.substr(i, 2) == "<<" && t_.substr(i, 3) != "<<<")
+        break;  // cat<<EOF: the here-document operator ends the word
+      Result<size_t> r = i + 1;
+      if (c == '"')
+        r = s_.skip_double(i);
+      else if (c == '\'')
+        r = s_.skip_single(i);
+      else if (c == '`')
+        r = s_.skip_back(i);
+      else if (c == '$' && i + 1 < n && (t_[i + 1] == '(' || t_[i + 1] == '{'))
+        r = skip_dollar(i);
+      else if (c == '\\')
+        r = std::min(i + 2, n);
+      else if ((c == '>' || c == '<') && i + 1 < n && t_[i + 1] == '&')
+        r = i + 2;  // 2>&1: a redirection, not a background job
+      if (!r) return r;
+      i = *r;
+    }
+    return i;
+  }
+
+  /// $( ... ), $(( ... )) or ${ ... } at i: the position after the matching close.
+  Result<size_t> skip_dollar(size_t i) const {
+    char open = t_[i + 1], close = open == '(' ? ')' : '}';
+    int level = 0;
+    for (size_t j = i + 1; j < t_.size();) {
+      char c = t_[j];
+      Result<size_t> r = j + 1;
+      if (c == open) {
+        ++level;
+      } else if (c == close) {
+        if (--level == 0) return j + 1;
+      } else if (c == '"') {
+        r = s_.skip_double(j);
+      } else if (c == '\'' && open == '(') {
+        r = s_.skip_single(j);
+      } else if (c == '`') {
+        r = s_.skip_back(j);
+      } else if (c == '\\') {
+        r = j + 2;
+      }
+      if (!r) return r;
+      j = *r;
+    }
+    return s_.open_error(open == '(' ? "a $(" : "a ${", i);
+  }
+
+  /// Quote removal, enough to recognise `.`, `unset` and variable names.
+  static std::string unquote(std::string_view w) {
+    std::string out;
+    for (size_t i = 0; i < w.size(); ++i) {
+      char c = w[i];
+      if (c == '"' || c == '\'') continue;
+      if (c == '\\' && i + 1 < w.size()) c = w[++i];
+      out += c;
+    }
+    return out;
+  }
+
+  Result<size_t> assignment_word(size_t name_b, size_t name_e) {
+    size_t n = t_.size();
+    ShellAssignment a;
+    a.name = std::string(t_.substr(name_b, name_e - name_b));
+    a.line = s_.line_of(name_b);
+    size_t i = name_e + 1;
+    a.word_begin = i;
+    std::vector<Segment> segs;
+    while (i < n) {
+      char c = t_[i];
+      if (c == ' ' || c == '\t' || c == '\n' || c == ';' || c == '&' || c == '|' || c == '(' ||
+          c == ')' || c == '<' || c == '>')
+        break;
+      if (c == '"' || c == '\'') {
+        auto e = c == '"' ? s_.skip_double(i) : s_.skip_single(i);
+        if (!e) return e;
+        segs.push_back({c == '"' ? Quoting::shell_double : Quoting::shell_single, i + 1, *e - 1});
+        std::string_view inside = t_.substr(i + 1, *e - i - 2);
+        if (inside.find('\n') != std::string_view::npos)
+          a.unsupported = "the value spans several lines";
+        if (c == '"' && (inside.find('`') != std::string_view::npos ||
+                         inside.find("$(") != std::string_view::npos))
+          a.unsupported = "the value runs a command (` or $( ))";
+        i = *e;
+        continue;
+      }
+      if (c == '`' || (c == '$' && i + 1 < n && t_[i + 1] == '(')) {
+        a.unsupported = "the value runs a command (` or $( ))";
+        auto e = c == '`' ? s_.skip_back(i) : skip_dollar(i);
+        if (!e) return e;
+        i = *e;
+        continue;
+      }
+      if (c == '\\' && i + 1 < n && t_[i + 1] == '\n') {
+        a.unsupported = "the value spans several lines";
+        i += 2;
+        continue;
+      }
+      if (segs.empty() || segs.back().q != Quoting::shell_bare || segs.back().end != i)
+        segs.push_back({Quoting::shell_bare, i, i});
+      i += (c == '\\' && i + 1 < n) ? 2 : 1;
+      segs.back().end = std::min(i, n);
+    }
+    a.word_end = i;
+    if (segs.empty()) {
+      a.region_begin = a.region_end = a.word_begin;
+      a.quoting = Quoting::shell_bare;
+    } else {
+      a.region_begin = segs[0].begin;
+      a.region_end = segs[0].end;
+      a.quoting = segs[0].q;
+      if (segs.size() > 1 && a.unsupported.empty())
+        a.unsupported = "the value is made of several quoted or unquoted parts";
+    }
+    cmd_.assigns.push_back(out_.assignments.size());
+    out_.assignments.push_back(std::move(a));
+    return i;
+  }
+
+  /// `<<WORD` / `<<-WORD` at i: remembers the delimiter; the body follows the line.
+  Result<size_t> heredoc(size_t i) {
+    size_t at = i;
+    i += 2;
+    bool strip = i < t_.size() && t_[i] == '-';
+    if (strip) ++i;
+    while (i < t_.size() && (t_[i] == ' ' || t_[i] == '\t')) ++i;
+    auto e = scan_word(i);
+    if (!e) return e;
+    std::string delim = unquote(t_.substr(i, *e - i));
+    if (delim.empty())
+      return fail("a here-document without a delimiter word", "", 0, s_.line_of(at));
+    heredocs_.push_back({delim, strip, at});
+    if (cmd_.line == 0) cmd_.line = s_.line_of(at);
+    if (cmd_.words.empty()) cmd_.words.push_back("<<");
+    return *e;
+  }
+
+  /// At the start of a line: skips the bodies of the here-documents of the line before.
+  Result<size_t> skip_heredocs(size_t i) {
+    for (const auto& h : heredocs_) {
+      for (;;) {
+        if (i >= t_.size()) return s_.open_error("a here-document", h.at);
+        size_t e = t_.find('\n', i);
+        if (e == std::string_view::npos) e = t_.size();
+        std::string_view line = t_.substr(i, e - i);
+        if (h.strip_tabs)
+          while (!line.empty() && line.front() == '\t') line.remove_prefix(1);
+        i = std::min(e + 1, t_.size());
+        if (line == h.delim) break;
+      }
+    }
+    heredocs_.clear();
+    return i;
+  }
+
+  std::string_view t_;
+  Scanner s_;
+  ShellFile out_;
+  Command cmd_;
+  std::vector<Heredoc> heredocs_;
+  int depth_ = 0, case_depth_ = 0, case_open_depth_ = 0;
+};
+
+}  // namespace
+
 Result<ShellFile> parse_shell_file(std::string_view t) {
   if (auto st = check_text(t); !st) return tl::unexpected(st.error());
-  Scanner s(t);
-  ShellFile out;
-  size_t i = 0, n = t.size();
-  while (i < n) {
-    while (i < n && (t[i] == ' ' || t[i] == '\t')) ++i;
-    if (i >= n) break;
-    if (t[i] == '\n') {
-      ++i;
-      continue;
-    }
-    size_t cmd = i;
-    if (t.substr(i, 7) == "export " || t.substr(i, 7) == "export\t") {
-      i += 7;
-      while (i < n && (t[i] == ' ' || t[i] == '\t')) ++i;
-    }
-    size_t name_b = i;
-    if (i < n && name_start(t[i])) {
-      while (i < n && name_char(t[i])) ++i;
-    }
-    if (i > name_b && i < n && t[i] == '=') {
-      ShellAssignment a;
-      a.name = std::string(t.substr(name_b, i - name_b));
-      a.line = s.line_of(name_b);
-      a.word_begin = ++i;
-      std::vector<Segment> segs;
-      while (i < n) {
-        char c = t[i];
-        if (c == ' ' || c == '\t' || c == '\n' || c == ';' || c == '&' || c == '|') break;
-        if (c == '"' || c == '\'') {
-          auto e = c == '"' ? s.skip_double(i) : s.skip_single(i);
-          if (!e) return tl::unexpected(e.error());
-          segs.push_back({c == '"' ? Quoting::shell_double : Quoting::shell_single, i + 1, *e - 1});
-          std::string_view inside = t.substr(i + 1, *e - i - 2);
-          if (inside.find('\n') != std::string_view::npos)
-            a.unsupported = "the value spans several lines";
-          if (c == '"' && (inside.find('`') != std::string_view::npos ||
-                           inside.find("$(") != std::string_view::npos))
-            a.unsupported = "the value runs a command (` or $( ))";
-          i = *e;
-          continue;
-        }
-        if (c == '`' || (c == '$' && i + 1 < n && t[i + 1] == '(')) {
-          a.unsupported = "the value runs a command (` or $( ))";
-          auto e = c == '`' ? s.skip_back(i) : s.skip_rest(i);
-          if (!e) return tl::unexpected(e.error());
-          i = *e;
-          continue;
-        }
-        if (segs.empty() || segs.back().q != Quoting::shell_bare || segs.back().end != i)
-          segs.push_back({Quoting::shell_bare, i, i});
-        i += (c == '\\' && i + 1 < n) ? 2 : 1;
-        segs.back().end = std::min(i, n);
-      }
-      a.word_end = i;
-      if (segs.empty()) {
-        a.region_begin = a.region_end = a.word_begin;
-        a.quoting = Quoting::shell_bare;
-      } else {
-        a.region_begin = segs[0].begin;
-        a.region_end = segs[0].end;
-        a.quoting = segs[0].q;
-        if (segs.size() > 1 && a.unsupported.empty())
-          a.unsupported = "the value is made of several quoted or unquoted parts";
-      }
-      out.assignments.push_back(std::move(a));
-    } else {
-      i = cmd;
-    }
-    auto e = s.skip_rest(i);
-    if (!e) return tl::unexpected(e.error());
-    i = *e;
-  }
-  return out;
+  return FileParser(t).run();
 }
 
 namespace {

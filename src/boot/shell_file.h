@@ -1,7 +1,10 @@
 // A conservative reader of the shell files GRUB sources (/etc/default/grub and
-// /etc/default/grub.d/*.cfg): it finds top-level `NAME=value` assignments and the byte
-// range of each value, and follows quotes across the whole file so that a quote opened
-// on one line is never mistaken for the end of another. It does not run anything.
+// /etc/default/grub.d/*.cfg): it splits the file into commands the way the POSIX shell
+// grammar does (XCU 2.9/2.10: separators ; & | && ||, compound commands, here-documents,
+// comments, line continuations), finds `NAME=value` assignments and the byte range of
+// each value, says which assignments the shell performs for certain, and lists the other
+// commands. It follows quotes across the whole file so that a quote opened on one line is
+// never mistaken for the end of another. It does not run anything.
 #pragma once
 
 #include <map>
@@ -23,10 +26,21 @@ struct ShellAssignment {
   /// Non-empty when the value is not one plain quoted string: several quoted parts,
   /// command substitution, a value spanning lines. Such a value is never edited.
   std::string unsupported;
+  /// Non-empty when the shell may or may not perform the assignment, or performs it in a
+  /// subshell or only for one command: inside if/case/loops/functions/braces, after && or
+  /// ||, in a pipeline or background job, or as a prefix (`NAME=value command`). Says why.
+  std::string uncertain;
+};
+
+/// A command other than plain assignments (`. FILE`, `unset NAME`, `echo ...`).
+struct ShellCommand {
+  int line = 0;
+  std::vector<std::string> words;  ///< quote-stripped words, command name first
 };
 
 struct ShellFile {
   std::vector<ShellAssignment> assignments;  ///< in file order
+  std::vector<ShellCommand> commands;        ///< in file order
 };
 
 /// Limits that make a file "malformed" rather than slow.
