@@ -5,6 +5,7 @@
 #include "boot/entry_files.h"
 #include "boot/region.h"
 #include "host/paths.h"
+#include "host/text.h"
 
 namespace exliar::boot {
 
@@ -24,6 +25,11 @@ Result<std::string> read_boot_file(const Fs& fs, std::string_view path) {
   if (!t) {
     Error e = t.error();
     if (e.path.empty()) e.path = std::string(path);
+    return tl::unexpected(e);
+  }
+  if (auto st = check_line_ends(*t); !st) {
+    Error e = st.error();
+    e.path = std::string(path);
     return tl::unexpected(e);
   }
   return t;

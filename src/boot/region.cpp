@@ -1,5 +1,7 @@
 #include "boot/region.h"
 
+#include "host/text.h"
+
 namespace exliar::boot {
 
 Result<Cmdline> region_cmdline(std::string_view text, const CmdRegion& r) {
@@ -62,11 +64,7 @@ Result<bool> edit_joined(std::string& text, const std::vector<CmdRegion>& region
 }
 
 std::string append_line(std::string_view text, std::string_view line) {
-  std::string out(text);
-  if (!out.empty() && out.back() != '\n') out += '\n';
-  out += line;
-  out += '\n';
-  return out;
+  return append_own_line(text, line);
 }
 
 }  // namespace exliar::boot

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 
 namespace exliar {
@@ -108,6 +109,34 @@ bool looks_binary(std::string_view s) {
     if (c == 0 || (c < 0x20 && c != '\n' && c != '\t' && c != '\r' && c != '\f' && c != '\v'))
       return true;
   return false;
+}
+
+bool ends_in_continuation(std::string_view text) {
+  if (!text.empty() && text.back() == '\n') text.remove_suffix(1);
+  size_t n = 0;
+  while (n < text.size() && text[text.size() - 1 - n] == '\\') ++n;
+  return n % 2 == 1;
+}
+
+std::string append_own_line(std::string_view text, std::string_view line) {
+  std::string out(text);
+  if (!out.empty() && out.back() != '\n') out += '\n';
+  if (ends_in_continuation(text)) out += '\n';
+  out += line;
+  out += '\n';
+  return out;
+}
+
+Result<void> check_line_ends(std::string_view text) {
+  size_t cr = text.find('\r');
+  if (cr == std::string_view::npos) return {};
+  int line = 1 + static_cast<int>(std::count(text.begin(),
+                                             text.begin() + static_cast<std::ptrdiff_t>(cr), '\n'));
+  return fail(
+      "CR line end (DOS/Windows format); the shell and the boot loader would read the CR as "
+      "part of the value, and lines exliar adds would mix line ends. Convert the file with "
+      "dos2unix first",
+      "", 0, line);
 }
 
 }  // namespace exliar

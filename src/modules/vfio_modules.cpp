@@ -45,10 +45,16 @@ Status validate(const Inventory& inv, const VfioRequest& req) {
 Step file_step(const Fs& fs, std::string path, std::optional<std::string> after, mode_t mode,
                std::string reason, Status& st) {
   std::optional<std::string> before;
-  if (auto t = fs.read_file(path))
+  if (auto t = fs.read_file(path)) {
+    if (auto cr = check_line_ends(*t); !cr && st) {
+      Error e = cr.error();
+      e.path = path;
+      st = tl::unexpected(e);
+    }
     before = std::move(*t);
-  else if (t.error().err != ENOENT)
+  } else if (t.error().err != ENOENT) {
     st = tl::unexpected(t.error());
+  }
   return edit_step(EditFile{std::move(path), std::move(before), std::move(after), mode},
                    std::move(reason), kSource);
 }

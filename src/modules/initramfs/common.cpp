@@ -26,6 +26,11 @@ Result<std::optional<std::string>> read_config(const Fs& fs, std::string_view pa
   if (looks_binary(*text))
     return fail("holds binary data, not a configuration file; exliar will not edit it",
                 fs.display(path));
+  if (auto ends = check_line_ends(*text); !ends) {
+    Error e = ends.error();
+    e.path = fs.display(path);
+    return tl::unexpected(e);
+  }
   return std::optional<std::string>(std::move(*text));
 }
 

@@ -84,6 +84,12 @@ std::string initramfs_tools_edit_modules(std::string_view text,
     insert_at = kept.size();
     if (!kept.empty() && !add.empty() && kept.back().back() != '\n') kept.back() += '\n';
   }
+  // hook-functions reads this file with `read` (no -r): a line ending in '\' would swallow
+  // the first added one. An empty line after it ends the continuation.
+  if (insert_at > 0 && !add.empty() && ends_in_continuation(kept[insert_at - 1])) {
+    if (kept[insert_at - 1].back() != '\n') kept[insert_at - 1] += '\n';
+    kept[insert_at - 1] += '\n';
+  }
   kept.insert(kept.begin() + static_cast<std::ptrdiff_t>(insert_at), add.begin(), add.end());
   std::string out;
   for (const auto& l : kept) out += l;
