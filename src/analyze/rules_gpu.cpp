@@ -79,6 +79,29 @@ void group_shared(const RuleInput& in, const GpuInfo* g, std::vector<Finding>& o
        "isolation the IOMMU gives is gone."});
 }
 
+// The IOMMU is active (groups exist) but the GPU has no iommu_group link, or names a
+// group that is not there: the kernel did not attach it to an IOMMU domain, so nothing
+// is known about its isolation. Unknown state blocks; it is not "no-iommu yet".
+void group_missing(const RuleInput& in, const GpuInfo* g, std::vector<Finding>& out) {
+  if (!in.inv.system.iommu.active) return;
+  const auto& grp = g->gpu.iommu_group;
+  if (grp && in.inv.find_group(*grp)) return;
+  out.push_back(
+      {"iommu-group-missing",
+       Severity::error,
+       g->gpu.address.str(),
+       grp ? fmt::format("the GPU names IOMMU group {}, which does not exist, although the "
+                         "IOMMU is active ({} groups): its isolation cannot be checked.",
+                         *grp, in.inv.system.iommu.group_count)
+           : fmt::format("the GPU has no IOMMU group although the IOMMU is active ({} groups): "
+                         "its isolation cannot be checked and vfio-pci cannot use it.",
+                         in.inv.system.iommu.group_count),
+       {attr(g->gpu.address, "iommu_group") +
+        (grp ? ": group " + std::to_string(*grp) : std::string(": missing"))},
+       "Check `dmesg` for IOMMU/DMAR errors about this device and the firmware's IOMMU "
+       "settings; run `exliar check` again once the device has a group."});
+}
+
 void only_gpu(const RuleInput& in, const GpuInfo* g, std::vector<Finding>& out) {
   if (!g->passthrough_target()) return;
   int others = 0, consoles = 0;
@@ -289,6 +312,7 @@ void companions(const RuleInput& in, const GpuInfo* g, std::vector<Finding>& out
 void add_gpu_rules(std::vector<Rule>& out) {
   out.push_back({"not-a-passthrough-target", "BMC or emulated display", true, not_target});
   out.push_back({"iommu-group-shared", "group holds other devices", true, group_shared});
+  out.push_back({"iommu-group-missing", "no group on an IOMMU host", true, group_missing});
   out.push_back({"only-gpu", "single-GPU host", true, only_gpu});
   out.push_back({"boot-gpu", "boot VGA device", true, boot_gpu});
   out.push_back({"reset-bug", "reset bug / vendor-reset coverage", true, reset});

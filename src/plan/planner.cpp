@@ -67,6 +67,12 @@ Result<Plan> make_plan(const PlanRequest& req, const Inventory& inv, const Fs& f
   plan.intent.extra_params = req.extra_params;
   plan.intent.rom = req.rom;
 
+  // Unknown state stops apply: groups exist but this GPU is in none of them.
+  if (inv.system.iommu.active && (!g.gpu.iommu_group || !inv.find_group(*g.gpu.iommu_group)))
+    return fail(fmt::format(
+        "{} has no IOMMU group although the IOMMU is active: its isolation cannot be checked, "
+        "so exliar does not prepare it (see `exliar check --gpu {}`)",
+        g.gpu.address.str(), g.gpu.address.str()));
   if (g.gpu.isolation == Isolation::shared && !req.acs_override) {
     std::vector<std::string> others;
     for (const auto& a : g.gpu.shared_with) {
