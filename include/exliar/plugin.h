@@ -25,7 +25,15 @@
  *    message. Errors of other callbacks are reported and never stop exliar.
  *  - Plugins are loaded only from root-owned files in root-owned directories that are
  *    not group- or world-writable: <root>/usr/lib/exliar/plugins and
- *    <root>/etc/exliar/plugins.
+ *    <root>/etc/exliar/plugins. With a root other than "/" (--root DIR) they are not
+ *    loaded at all unless the user passes --run-root-plugins.
+ *  - Plugins run in a child process of exliar (one per run, serving every callback), not
+ *    inside exliar: a plugin keeps its own state between callbacks, but shares no memory
+ *    with exliar, and its stdout goes to exliar's stderr. A callback that crashes or takes
+ *    longer than 30 s kills that process; exliar reports it, a crash in on_pre_vfio_bind
+ *    is a veto, and the plugin is not called again in that run.
+ *  - exliar reads at most err_size - 1 bytes of err, whether or not the plugin wrote a
+ *    terminator, and at most 128 bytes of name and version.
  */
 #ifndef EXLIAR_PLUGIN_H
 #define EXLIAR_PLUGIN_H
