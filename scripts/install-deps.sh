@@ -14,4 +14,5 @@ apt-get install -y -q --no-install-recommends \
   qemu-system-x86 busybox-static cpio kmod \
   clang-14 libclang-rt-14-dev \
   ansible \
+  ovmf debootstrap e2fsprogs dosfstools fdisk mtools \
   dash hyperfine time tmux graphviz ca-certificates ccache
