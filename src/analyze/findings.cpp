@@ -28,6 +28,8 @@ const char* to_string(VerdictStatus s) {
   }
 }
 
+std::string db_evidence(const gpu::GpuInfo& g) { return "GPU database: " + g.name; }
+
 const std::vector<Rule>& rules() {
   static const std::vector<Rule> table = [] {
     std::vector<Rule> t;
@@ -46,8 +48,15 @@ Report analyze(const Inventory& inv, const std::vector<gpu::GpuInfo>& gpus,
     if (!rule.per_gpu) rule.run(in, nullptr, r.findings);
   for (const auto& g : gpus) {
     if (only && g.gpu.address != *only) continue;
+    size_t first = r.findings.size();
     for (const auto& rule : rules())
       if (rule.per_gpu) rule.run(in, &g, r.findings);
+    std::string cited = db_evidence(g);
+    for (size_t i = first; i < r.findings.size(); ++i) {
+      auto& f = r.findings[i];
+      if (std::find(f.evidence.begin(), f.evidence.end(), cited) != f.evidence.end())
+        f.provenance.insert(f.provenance.begin(), g.db_source + "; source: " + g.caps.source);
+    }
   }
   for (const auto& g : gpus) {
     if (only && g.gpu.address != *only) continue;
@@ -90,7 +99,8 @@ json report_to_json(const Report& r) {
                         {"subject", f.subject},
                         {"message", f.message},
                         {"evidence", f.evidence},
-                        {"fix", f.fix ? json(*f.fix) : json(nullptr)}});
+                        {"fix", f.fix ? json(*f.fix) : json(nullptr)},
+                        {"provenance", f.provenance}});
   out["verdicts"] = std::move(verdicts);
   out["findings"] = std::move(findings);
   return out;

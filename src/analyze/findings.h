@@ -24,6 +24,9 @@ struct Finding {
   std::string message;
   std::vector<std::string> evidence;  ///< "what was read (from which file)"
   std::optional<std::string> fix;
+  /// Where a database fact comes from (entry, sources, commit ids, research notes): shown
+  /// with -v and in JSON only. analyze() fills it for findings citing db_evidence().
+  std::vector<std::string> provenance = {};
 };
 
 enum class VerdictStatus { ready, warnings, blocked };
@@ -50,6 +53,9 @@ struct ConfigFacts {
 };
 
 ConfigFacts gather_config_facts(const Fs& fs);
+
+/// "GPU database: NAME": the evidence line of a finding that rests on the GPU database.
+std::string db_evidence(const gpu::GpuInfo& g);
 
 struct Report {
   std::vector<Verdict> verdicts;

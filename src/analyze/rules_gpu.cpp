@@ -26,10 +26,6 @@ std::string label(const Inventory& inv, const PciAddress& a) {
                      hex4(d->device_id), d->driver ? " (driver " + *d->driver + ")" : "");
 }
 
-std::string db_evidence(const GpuInfo& g) {
-  return fmt::format("GPU database: {} ({}; source: {})", g.name, g.db_source, g.caps.source);
-}
-
 bool is_native(const std::string& drv) {
   for (auto n : {"amdgpu", "radeon", "nouveau", "nvidia", "i915", "xe"})
     if (drv == n) return true;
@@ -164,7 +160,7 @@ void reset(const RuleInput& in, const GpuInfo* g, std::vector<Finding>& out) {
   if (!g->passthrough_target()) return;
   const auto& c = g->caps;
   std::vector<std::string> ev{db_evidence(*g)};
-  if (c.notes) ev.push_back("note: " + *c.notes);
+  size_t first = out.size();
   if (c.has_reset_bug.value_or(false) && c.vendor_reset_supported) {
     ev.push_back(fmt::format("{}: vendor_reset {}", paths::kSysModule,
                              in.facts.vendor_reset_loaded ? "loaded" : "not loaded"));
@@ -183,6 +179,8 @@ void reset(const RuleInput& in, const GpuInfo* g, std::vector<Finding>& out) {
     out.push_back({"reset-unknown", Severity::info, g->gpu.address.str(),
                    "Reset behaviour of this GPU is not confirmed.", ev, std::nullopt});
   }
+  // The database's research note is provenance: -v and JSON only.
+  if (c.notes && out.size() > first) out.back().provenance.push_back("note: " + *c.notes);
 }
 
 void code43(const RuleInput&, const GpuInfo* g, std::vector<Finding>& out) {

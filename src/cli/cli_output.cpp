@@ -8,6 +8,7 @@
 namespace exliar::cli {
 
 int emit(Context& ctx, std::string_view text) {
+  ctx.output.wrote_result = true;
   if (ctx.output_file.empty()) {
     std::fwrite(text.data(), 1, text.size(), ctx.output.out);
     std::fflush(ctx.output.out);
@@ -16,6 +17,7 @@ int emit(Context& ctx, std::string_view text) {
   // -o names a file on the machine running exliar, not inside --root.
   auto host = RealFs::open("/");
   if (!host) {
+    ctx.output.wrote_result = false;
     error(ctx, host.error().describe());
     return kEnvironment;
   }
@@ -25,6 +27,7 @@ int emit(Context& ctx, std::string_view text) {
     if (getcwd(buf, sizeof buf)) p = std::string(buf) + "/" + p;
   }
   if (auto r = host->write_atomic(p, text, 0644); !r) {
+    ctx.output.wrote_result = false;
     error(ctx, r.error().describe());
     return kEnvironment;
   }
@@ -43,6 +46,7 @@ void say(const Context& ctx, std::string_view msg) {
 }
 
 void error(const Context& ctx, std::string_view msg) {
+  ctx.output.errors.emplace_back(msg);
   std::fprintf(ctx.output.err, "exliar: error: %.*s\n", static_cast<int>(msg.size()), msg.data());
 }
 

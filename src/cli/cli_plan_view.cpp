@@ -104,7 +104,8 @@ int confirm(Context& ctx, const std::string& question) {
   if (!std::getline(std::cin, answer)) answer.clear();
   auto a = to_lower(trim(answer));
   if (a == "y" || a == "yes") return kOk;
-  say(ctx, "Nothing was changed.");
+  // Declining is the user's choice, not a failure of exliar: exit 1 in every command.
+  error(ctx, "declined: nothing was changed");
   return kFindings;
 }
 
@@ -128,7 +129,8 @@ int confirm_and_run(Context& ctx, const Plan& plan) {
     say(ctx, "Nothing to do: the plan is already in effect, nothing was changed.");
     return kOk;
   }
-  if (!ctx.output.json) {
+  // -q: only errors on stderr (with --yes nothing is asked, so nothing needs showing).
+  if (!ctx.output.json && (ctx.output.verbosity != Verbosity::quiet || !ctx.yes)) {
     std::string text = render_plan(plan, ctx.output.color, ctx.fs.is_live());
     std::fwrite(text.data(), 1, text.size(), ctx.output.err);
   }
@@ -141,26 +143,21 @@ int confirm_and_run(Context& ctx, const Plan& plan) {
   attach_plugin_hooks(ctx, plan, plugins, opts);
   auto r = apply_plan(ctx, plan, opts);
   if (!r) return report(ctx, r.error());
+  auto script = r->changed ? refresh_cleanup_script(ctx) : std::nullopt;
   if (ctx.output.json) {
     nlohmann::ordered_json j;
     j["transaction"] =
         r->id.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r->id);
     j["changed"] = r->changed;
     j["pending"] = r->pending;
+    if (r->changed) j["next"] = next_steps_json(plan, *r, script);
     return emit_json(ctx, j);
   }
   if (!r->changed) {
     say(ctx, "Nothing to do: the plan is already in effect, nothing was changed.");
     return kOk;
   }
-  std::string text =
-      "Applied as transaction " + r->id + ". Undo with `exliar rollback " + r->id + "`.\n";
-  if (!r->pending.empty()) {
-    text += "Not run (the root is " + ctx.fs.root() + ", not this system); run inside `chroot " +
-            ctx.fs.root() + "`:\n";
-    for (const auto& p : r->pending) text += "  " + p + "\n";
-  }
-  return emit(ctx, text);
+  return emit(ctx, next_steps_text(ctx, plan, *r, script));
 }
 
 Result<Plan> plan_for(Context& ctx, const PlanOptions& opts) {

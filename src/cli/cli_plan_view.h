@@ -2,6 +2,8 @@
 // show a plan, ask for confirmation, run it as a transaction, report the outcome.
 #pragma once
 
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "cli/commands.h"
@@ -28,6 +30,15 @@ int confirm_and_run(Context& ctx, const Plan& plan);
 
 /// Prints a transaction error and returns its exit code.
 int report(Context& ctx, const TxError& e);
+
+/// After a transaction (cli_next_steps.cpp): rewrites the rescue script under the journal
+/// and returns where it is (as shown to the user), or nullopt after a warning.
+std::optional<std::string> refresh_cleanup_script(Context& ctx);
+/// Reboot or not and why, verify, undo, rescue script.
+std::string next_steps_text(const Context& ctx, const Plan& plan, const TxOutcome& r,
+                            const std::optional<std::string>& script);
+nlohmann::ordered_json next_steps_json(const Plan& plan, const TxOutcome& r,
+                                       const std::optional<std::string>& script);
 
 /// The plan for `plan`/`apply`: from --from FILE, else from the planner.
 Result<Plan> plan_for(Context& ctx, const PlanOptions& opts);

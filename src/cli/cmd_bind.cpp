@@ -6,6 +6,7 @@
 
 #include <iostream>
 
+#include "cli/cli_plan_view.h"
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "modules/bind.h"
@@ -36,16 +37,6 @@ std::string describe(const Plan& plan) {
   return s;
 }
 
-bool confirm(Context& ctx, const std::string& question) {
-  if (ctx.yes) return true;
-  if (!ctx.output.stdin_is_tty) return false;
-  std::fprintf(ctx.output.err, "%s [y/N] ", question.c_str());
-  std::fflush(ctx.output.err);
-  std::string answer;
-  std::getline(std::cin, answer);
-  return answer == "y" || answer == "Y" || answer == "yes";
-}
-
 int run(Context& ctx, const std::string& verb, const std::string& address,
         Result<BindOutcome> (*make)(const Fs&, const Inventory&, std::string_view, bool),
         bool force) {
@@ -62,11 +53,8 @@ int run(Context& ctx, const std::string& verb, const std::string& address,
   }
   std::fprintf(ctx.output.err, "%s %s:\n%s", verb.c_str(), address.c_str(),
                describe(b->plan).c_str());
-  if (!confirm(ctx, "Proceed?")) {
-    error(ctx, ctx.output.stdin_is_tty ? "cancelled"
-                                       : "not a terminal: pass --yes to proceed without asking");
-    return kEnvironment;
-  }
+  // The same answers and exit codes as every changing command (cli_plan_view.h).
+  if (int rc = confirm(ctx, "Proceed?"); rc != kOk) return rc;
   auto tx = run_transaction(ctx, b->plan);
   if (!tx) {
     error(ctx, tx.error().describe() + " (every device was given back its previous driver)");

@@ -51,12 +51,15 @@ std::string system_text(const Inventory& inv, bool color) {
   return paint(color, Color::bold, "System") + "\n" + ui::render_table({}, rows, "  ");
 }
 
-std::string gpus_text(const Inventory& inv, bool color) {
+// gpus: the classified view, so that an APU's GPU is "integrated" here as in --json (the
+// probe alone recognises only Intel's bus-0 iGPUs).
+std::string gpus_text(const Inventory& inv, const std::vector<gpu::GpuInfo>& gpus, bool color) {
   std::string out = paint(color, Color::bold, "GPUs") + "\n";
-  if (inv.gpus.empty()) {
+  if (gpus.empty()) {
     return out + "  No GPU found: no PCI function of display class (03xx) on this system.\n";
   }
-  for (const auto& g : inv.gpus) {
+  for (const auto& info : gpus) {
+    const Gpu& g = info.gpu;
     const PciDevice* d = inv.find(g.address);
     Color c = g.isolation == Isolation::isolated ? Color::green
               : g.isolation == Isolation::shared ? Color::yellow
@@ -113,19 +116,20 @@ void print_notes(const Context& ctx, const Inventory& inv) {
 
 int run_detect(Context& ctx) {
   Inventory inv = probe_host(ctx);
+  auto db = gpu::load_gpu_db(ctx.gpu_db_dir);
+  if (!db) {
+    error(ctx, "GPU database: " + db.error().describe());
+    return kEnvironment;
+  }
+  auto gpus = gpu::classify(inv, *db);
   if (ctx.output.json) {
     auto j = inventory_to_json(inv);
     // gpus[].db: what the GPU database says about each GPU (fields added, none renamed).
-    auto db = gpu::load_gpu_db(ctx.gpu_db_dir);
-    if (!db) {
-      error(ctx, "GPU database: " + db.error().describe());
-      return kEnvironment;
-    }
-    gpu::augment_detect_json(j, gpu::classify(inv, *db));
+    gpu::augment_detect_json(j, gpus);
     return emit_json(ctx, j);
   }
   bool color = ctx.output.color;
-  return emit(ctx, system_text(inv, color) + "\n" + gpus_text(inv, color) + "\n" +
+  return emit(ctx, system_text(inv, color) + "\n" + gpus_text(inv, gpus, color) + "\n" +
                        devices_text(inv, color));
 }
 

@@ -56,6 +56,23 @@ Live read_live(const Fs& fs, const PciAddress& a) {
 
 std::string or_unknown(const std::optional<std::string>& v) { return v ? *v : "unknown"; }
 
+bool reset_attr_present(const Fs& fs, const PciAddress& a) {
+  return fs.exists(path_join(path_join(paths::kPciDevices, a.str()), "reset_method"));
+}
+
+// hwmon is created by the native driver (amdgpu, nouveau, i915/xe); say what the driver
+// state means for it instead of a bare "none" that could contradict the Driver row.
+std::string sensors_text(const gpu::GpuInfo& g, const Live& l) {
+  if (l.hwmon_name || l.temp_c || l.power_w)
+    return fmt::format("{}: {}{}", l.hwmon_name ? *l.hwmon_name : "hwmon (unnamed)",
+                       l.temp_c ? fmt::format("{:.1f} °C", *l.temp_c) : "no temperature reading",
+                       l.power_w ? fmt::format(", {:.1f} W", *l.power_w) : "");
+  if (!g.driver) return "not available: no driver is bound (hwmon comes with a native driver)";
+  if (*g.driver == "vfio-pci")
+    return "not available while vfio-pci holds the GPU (hwmon comes with a native driver)";
+  return "not available: " + *g.driver + " exposes no hwmon sensors for this GPU";
+}
+
 }  // namespace
 
 int run_gpu(Context& ctx, const GpuOptions& o) {
@@ -96,21 +113,19 @@ int run_gpu(Context& ctx, const GpuOptions& o) {
   bool c = ctx.output.color;
   std::vector<std::vector<std::string>> rows = {
       {"Model", g->name},
-      {"Driver", g->driver ? *g->driver : "none"},
-      {"Power state", or_unknown(l.power_state)},
+      {"Driver", g->driver ? *g->driver : "none bound"},
+      {"Power state", l.power_state ? *l.power_state : "unknown (no power_state attribute)"},
       {"Link speed", fmt::format("{} (max {})", or_unknown(l.cur_speed), or_unknown(l.max_speed))},
       {"Link width", fmt::format("{} (max {})", l.cur_width ? "x" + *l.cur_width : "unknown",
                                  l.max_width ? "x" + *l.max_width : "unknown")},
-      {"Reset methods", l.reset_methods ? *l.reset_methods : "none (no function reset)"},
+      // reset_method exists since Linux 5.15; an empty one means no reset method.
+      {"Reset methods", l.reset_methods ? *l.reset_methods
+                        : reset_attr_present(ctx.fs, *addr)
+                            ? "none (the kernel knows no way to reset this function)"
+                            : "unknown (no reset_method attribute: kernel before 5.15)"},
       {"ROM", l.rom ? "rom attribute present (readable once enabled)" : "no rom attribute"},
+      {"Sensors", sensors_text(*g, l)},
   };
-  if (l.hwmon_name || l.temp_c || l.power_w)
-    rows.push_back(
-        {"Sensors", fmt::format("{}: {}{}", or_unknown(l.hwmon_name),
-                                l.temp_c ? fmt::format("{:.1f} °C", *l.temp_c) : "no temperature",
-                                l.power_w ? fmt::format(", {:.1f} W", *l.power_w) : "")});
-  else
-    rows.push_back({"Sensors", "none (hwmon appears only while a native driver is bound)"});
   return emit(ctx,
               ui::paint(c, ui::Color::bold, addr->str()) + "\n" + ui::render_table({}, rows, "  "));
 }

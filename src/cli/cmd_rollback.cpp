@@ -1,6 +1,7 @@
 // `exliar rollback [ID]`: undo the last (or given, or interrupted) transaction.
 #include "cli/cli_plan_view.h"
 #include "cli/output.h"
+#include "plan/next_steps.h"
 #include "state/journal.h"
 #include "state/plugin_hooks.h"
 
@@ -27,7 +28,9 @@ int run_rollback(Context& ctx, const RollbackOptions& opts) {
   if (!r) return report(ctx, r.error());
   // Plugins may hold state about what was bound (e.g. a VM definition): on_cleanup tells
   // them the transaction is gone.
+  bool reboot = false;
   if (auto tx = load_transaction(ctx.fs, r->id)) {
+    reboot = after_apply(tx->plan).reboot;
     BindEvent e = bind_event_for(ctx.fs, tx->plan);
     if (!e.devices.empty()) {
       PluginHost plugins(ctx);
@@ -36,6 +39,8 @@ int run_rollback(Context& ctx, const RollbackOptions& opts) {
       for (const auto& w : plugins.take_warnings()) say(ctx, "warning: " + w);
     }
   }
+  // The rescue script must not undo what is undone already.
+  auto script = refresh_cleanup_script(ctx);
   if (ctx.output.json) {
     nlohmann::ordered_json j;
     j["transaction"] = r->id;
@@ -49,6 +54,10 @@ int run_rollback(Context& ctx, const RollbackOptions& opts) {
             ctx.fs.root() + "`:\n";
     for (const auto& p : r->pending) text += "  " + p + "\n";
   }
+  if (reboot)
+    text += "Reboot: needed, the kernel still runs with the undone boot settings until then.\n";
+  text += "Verify: `exliar status` shows what is still applied.\n";
+  if (script) text += "The rescue script " + *script + " now undoes only what is left.\n";
   return emit(ctx, text);
 }
 

@@ -7,6 +7,10 @@
 
 #include "host/context.h"
 
+namespace CLI {
+class App;
+}
+
 namespace exliar::cli {
 
 enum ExitCode : int {
@@ -75,5 +79,11 @@ int run_boot(Context&, const BootOptions&);
 int run_vbios(Context&, const VbiosOptions&);
 int run_vm_xml(Context&, const VmXmlOptions&);
 int run_plugins(Context&);
+
+// Guided CLI (issue 18): help from the CLI11 definitions.
+struct HelpOptions {
+  std::vector<std::string> command;  ///< "boot", "add": help for `exliar boot add`
+};
+int run_help(Context&, CLI::App& app, const HelpOptions&);
 
 }  // namespace exliar::cli

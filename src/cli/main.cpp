@@ -3,12 +3,15 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdlib>
 #include <functional>
 
+#include "cli/cli_errors.h"
 #include "cli/commands.h"
 #include "host/fs.h"
 #include "host/runner.h"
+#include "host/text.h"
 
 using namespace exliar;
 using namespace exliar::cli;
@@ -71,6 +74,15 @@ void add_plan_options(CLI::App* c, PlanOptions& o) {
       ->type_name("FILE");
 }
 
+// `exliar` alone. Not on a terminal there is nobody to show a UI to: say what to run.
+int no_verb(CLI::App& app, bool json) {
+  std::string msg = "no command given; start with `exliar check`, or see `exliar help`";
+  std::fprintf(stderr, "exliar: error: %s\nCommands: %s\n", msg.c_str(),
+               join(verb_names(app), ", ").c_str());
+  if (json) print_json_error(stdout, msg, kUsage);
+  return kUsage;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -79,7 +91,8 @@ int main(int argc, char** argv) {
       "Reads the machine, says whether a GPU can be given to a VM, writes the boot, module\n"
       "and initramfs changes as one transaction that `exliar rollback` undoes."};
   app.set_version_flag("--version", std::string("exliar ") + EXLIAR_VERSION);
-  app.require_subcommand(1);
+  // No verb: the terminal UI on a terminal, a usage error elsewhere (below).
+  app.require_subcommand(0, 1);
   app.fallthrough();
   Globals g;
   add_globals(app, g);
@@ -200,16 +213,23 @@ int main(int argc, char** argv) {
     action = [](Context& c) { return run_plugins(c); };
   });
 
+  static HelpOptions help;
+  auto* c_help = verb("help", "Explain exliar or one command (same as COMMAND --help)");
+  c_help->add_option("command", help.command, "COMMAND [SUBCOMMAND]");
+  c_help->callback([&] { action = [&app](Context& c) { return run_help(c, app, help); }; });
+
+  std::vector<std::string> args(argv + 1, argv + argc);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    int rc = app.exit(e);
-    return rc == 0 ? kOk : kUsage;
+    return parse_failure(app, e, args, std::find(args.begin(), args.end(), "--json") != args.end());
   }
+  if (!action) return no_verb(app, g.json);
 
   auto fs = RealFs::open(g.root);
   if (!fs) {
-    std::fprintf(stderr, "exliar: %s\n", fs.error().describe().c_str());
+    std::fprintf(stderr, "exliar: error: %s\n", fs.error().describe().c_str());
+    if (g.json) print_json_error(stdout, fs.error().describe(), kEnvironment);
     return kEnvironment;
   }
   ProcessRunner runner;
@@ -220,8 +240,9 @@ int main(int argc, char** argv) {
   bool tty = ::isatty(STDOUT_FILENO);
   out.color = g.color == "always" || (g.color == "auto" && tty && !(no_color && *no_color));
   out.stdin_is_tty = ::isatty(STDIN_FILENO);
+  out.err_is_tty = ::isatty(STDERR_FILENO);
   Context ctx{*fs, runner, out, g.gpu_db, g.no_plugins, g.yes, g.output};
   ctx.run_root_plugins = g.run_root_plugins;
   ctx.ignore_refused_hooks = g.ignore_refused_hooks;
-  return action(ctx);
+  return finish(ctx, action(ctx));
 }

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "host/fs.h"
 #include "host/runner.h"
@@ -19,6 +20,11 @@ struct Output {
   bool stdin_is_tty = false;
   std::FILE* out = stdout;  ///< results
   std::FILE* err = stderr;  ///< messages and progress
+  /// Set once a result reached stdout (or -o); the error messages printed so far. Under
+  /// --json a command that fails without a result gets them as {"error": ...} on stdout.
+  mutable bool wrote_result = false;
+  mutable std::vector<std::string> errors;
+  bool err_is_tty = false;  ///< progress lines only on a terminal
 };
 
 struct Context {

@@ -121,6 +121,8 @@ inline constexpr std::string_view kStateDir = "/var/lib/exliar";
 inline constexpr std::string_view kTransactionsDir = "/var/lib/exliar/transactions";
 inline constexpr std::string_view kLockFile = "/var/lib/exliar/lock";
 inline constexpr std::string_view kVbiosDir = "/var/lib/exliar/vbios";
+/// Rewritten after every apply and rollback: undoes everything without exliar (rescue).
+inline constexpr std::string_view kCleanupScript = "/var/lib/exliar/cleanup.sh";
 /// Drivers saved by `exliar bind`, one file per IOMMU group, read back by `unbind`.
 inline constexpr std::string_view kBindStateDir = "/var/lib/exliar/bind";
 inline constexpr std::string_view kEtcExliar = "/etc/exliar";

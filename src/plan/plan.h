@@ -10,8 +10,8 @@ namespace exliar {
 
 /// What the user asked for; recorded in the journal with the plan.
 struct Intent {
-  std::string command;  ///< "apply", "boot add", "boot remove", "bind", "unbind"
-  std::string gpu;      ///< resolved address, or "" when not GPU-related
+  std::string command;    ///< "apply", "boot add", "boot remove", "bind", "unbind"
+  std::string gpu;        ///< resolved address, or "" when not GPU-related
   std::string bind_mode;  ///< "ids" or "address"
   bool acs_override = false;
   bool no_initramfs = false;

@@ -180,4 +180,12 @@ Result<std::string> make_cleanup_script(const Fs& fs) {
   return s;
 }
 
+Result<std::string> write_cleanup_script(Fs& fs) {
+  auto script = make_cleanup_script(fs);
+  if (!script) return tl::unexpected(script.error());
+  std::string p(paths::kCleanupScript);
+  if (auto w = fs.write_atomic(p, *script, 0700); !w) return tl::unexpected(w.error());
+  return p;
+}
+
 }  // namespace exliar

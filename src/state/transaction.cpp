@@ -1,12 +1,15 @@
 // apply: preflight (nothing changed), journal, steps, commit; on failure, undo.
 #include "state/transaction.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <nlohmann/json.hpp>
 
 #include "host/paths.h"
 #include "host/text.h"
+#include "plan/next_steps.h"
 #include "plan/plan_json.h"
 #include "state/engine.h"
 #include "state/hash.h"
@@ -46,8 +49,10 @@ TxResult<FileLock> take_lock(Fs& fs) {
   return std::move(*l);
 }
 
+// Progress is for a person watching: none with -q, none when stderr is not a terminal
+// (logs and pipes get the result and the errors only).
 void progress(const Context& ctx, const std::string& msg) {
-  if (ctx.output.verbosity == Verbosity::quiet || !ctx.output.err) return;
+  if (ctx.output.verbosity == Verbosity::quiet || !ctx.output.err || !ctx.output.err_is_tty) return;
   std::fprintf(ctx.output.err, "%s\n", msg.c_str());
 }
 
@@ -214,13 +219,16 @@ Status run_command(Context& ctx, Journal& j, const RunCommand& c, int i, TxOutco
     TRY_STATUS(j.append(p));
     out.pending.push_back(shell_quote(c.argv));
   } else {
-    progress(ctx, "running " + shell_quote(c.argv) + " (this can take minutes) ...");
+    auto t0 = std::chrono::steady_clock::now();
     auto r = ctx.runner.run(c.argv);
     if (!r) return tl::unexpected(r.error());
-    if (ctx.output.verbosity == Verbosity::verbose) {
-      if (!r->out.empty()) progress(ctx, r->out);
-      if (!r->err.empty()) progress(ctx, r->err);
-    }
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    // The tool's own output, indented under its step.
+    for (const auto* text : {&r->out, &r->err})
+      for (auto line : split_lines(*text))
+        if (!trim(line).empty()) progress(ctx, "      " + std::string(line));
+    progress(ctx,
+             fmt::format("      {} after {:.1f} s", r->exit_code == 0 ? "done" : "failed", secs));
     JournalRecord ran = rec("ran", i);
     ran.exit = r->exit_code;
     TRY_STATUS(j.append(ran));
@@ -310,14 +318,20 @@ TxResult<TxOutcome> apply_plan(Context& ctx, const Plan& plan, const TxOptions& 
   for (size_t i = 0; i < plan.steps.size() && ok; ++i) {
     int si = static_cast<int>(i);
     const Step& s = plan.steps[i];
+    std::string count = fmt::format("[{}/{}] ", i + 1, plan.steps.size());
     if (!hook_ran && !std::holds_alternative<EditFile>(s.action) && !(ok = run_hook(si))) break;
     if ((*pre)[i].in_effect) {
+      progress(ctx, count + step_label(s) + " (already in effect)");
       ok = j.append(rec("skip", si));
     } else {
+      progress(ctx, count + step_label(s) +
+                        (std::holds_alternative<RunCommand>(s.action) && !fs.is_live()
+                             ? " (recorded for a chroot, not run)"
+                         : std::holds_alternative<RunCommand>(s.action) ? " (this can take minutes)"
+                                                                        : ""));
       ok = j.append(rec("start", si));
       if (!ok) {
       } else if (const auto* e = std::get_if<EditFile>(&s.action)) {
-        progress(ctx, "editing " + fs.display(e->path));
         ok = run_edit(ctx, j, *e, si, (*pre)[i]);
       } else if (const auto* c = std::get_if<RunCommand>(&s.action)) {
         ok = run_command(ctx, j, *c, si, out);
