@@ -9,3 +9,16 @@ foreach(_case ${_guided_cases})
                    ${PROJECT_SOURCE_DIR} ${PROJECT_BINARY_DIR}/machines ${_case})
   set_tests_properties(guided_cli.${_case} PROPERTIES LABELS "machines")
 endforeach()
+
+# The terminal UI driven in tmux (tests/tui_tmux.py): golden screens on three machines, the
+# walk apply -> rollback with the tree restored, q from every screen, a resize.
+find_program(TMUX_EXECUTABLE tmux REQUIRED)
+execute_process(COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/tui_tmux.py --list
+                OUTPUT_VARIABLE _tui_cases OUTPUT_STRIP_TRAILING_WHITESPACE)
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/tui_tmux.py)
+foreach(_case ${_tui_cases})
+  add_test(NAME tui.${_case}
+           COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/tui_tmux.py $<TARGET_FILE:exliar>
+                   ${PROJECT_SOURCE_DIR} ${PROJECT_BINARY_DIR}/machines ${_case})
+  set_tests_properties(tui.${_case} PROPERTIES LABELS "machines" TIMEOUT 300)
+endforeach()

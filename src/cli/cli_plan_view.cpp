@@ -138,6 +138,10 @@ int confirm_and_run(Context& ctx, const Plan& plan) {
                                 ctx.fs.root() + "?");
       rc != kOk)
     return rc;
+  return run_confirmed(ctx, plan);
+}
+
+int run_confirmed(Context& ctx, const Plan& plan) {
   PluginHost plugins(ctx);
   TxOptions opts;
   attach_plugin_hooks(ctx, plan, plugins, opts);

@@ -28,6 +28,10 @@ int confirm(Context& ctx, const std::string& question);
 /// asks, runs the transaction, prints the outcome (pending chroot commands included).
 int confirm_and_run(Context& ctx, const Plan& plan);
 
+/// The part of confirm_and_run after the question (the terminal UI asks on its own
+/// screen): runs the transaction, prints the outcome and the next steps.
+int run_confirmed(Context& ctx, const Plan& plan);
+
 /// Prints a transaction error and returns its exit code.
 int report(Context& ctx, const TxError& e);
 

@@ -85,5 +85,7 @@ struct HelpOptions {
   std::vector<std::string> command;  ///< "boot", "add": help for `exliar boot add`
 };
 int run_help(Context&, CLI::App& app, const HelpOptions&);
+/// The terminal UI; without a terminal a usage error (exit 2).
+int run_tui(Context&);
 
 }  // namespace exliar::cli

@@ -218,13 +218,19 @@ int main(int argc, char** argv) {
   c_help->add_option("command", help.command, "COMMAND [SUBCOMMAND]");
   c_help->callback([&] { action = [&app](Context& c) { return run_help(c, app, help); }; });
 
+  verb("tui", "Interactive terminal UI: machine, GPUs, plan, apply, rollback")->callback([&] {
+    action = [](Context& c) { return run_tui(c); };
+  });
+
   std::vector<std::string> args(argv + 1, argv + argc);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return parse_failure(app, e, args, std::find(args.begin(), args.end(), "--json") != args.end());
   }
-  if (!action) return no_verb(app, g.json);
+  bool on_terminal = ::isatty(STDIN_FILENO) && ::isatty(STDOUT_FILENO);
+  if (!action && (!on_terminal || g.json)) return no_verb(app, g.json);
+  if (!action) action = [](Context& c) { return run_tui(c); };
 
   auto fs = RealFs::open(g.root);
   if (!fs) {
