@@ -278,7 +278,13 @@ def run_case(exe, base, name, spec):
             except (KeyError, TypeError) as e:
                 problems.append(f"inventory check raised {e!r}")
         elif out.strip():
-            problems.append("stdout not empty on error")
+            # Under --json an error is one JSON object on stdout (issue 18), nothing else.
+            try:
+                e = json.loads(out).get("error", {})
+                if e.get("exit_code") != p.returncode or not e.get("message"):
+                    problems.append(f"stdout error object does not match: {out!r}")
+            except ValueError:
+                problems.append("stdout on error is not a JSON error object")
         first = err.strip().splitlines()[:3]
         status = "ok  " if not problems else "FAIL"
         print(f"{status} {name}: exit {p.returncode}; stderr: {' | '.join(first)[:300]}")
