@@ -21,6 +21,10 @@ if(EXISTS ${PROJECT_SOURCE_DIR}/src/cli/cmd_rollback.cpp AND EXISTS ${PROJECT_SO
   list(APPEND EXLIAR_E2E_SCENARIOS apply_rollback)  # run_apply lives in cmd_plan.cpp
 endif()
 
+if(EXISTS ${PROJECT_SOURCE_DIR}/src/cli/cmd_vm_hook.cpp)
+  list(APPEND EXLIAR_E2E_SCENARIOS vm_single_gpu vm_secondary vm_prepare_fails)  # issue 20
+endif()
+
 foreach(s ${EXLIAR_E2E_SCENARIOS})
   add_test(NAME e2e_${s}
            COMMAND Python3::Interpreter ${EXLIAR_E2E_LAB} --cache ${EXLIAR_E2E_CACHE} run

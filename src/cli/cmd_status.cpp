@@ -2,6 +2,7 @@
 // diff when not), and whether the running system reflects the plan. Exit 1 on drift.
 #include "cli/commands.h"
 #include "cli/output.h"
+#include "dynamic/session.h"
 #include "host/runner.h"
 #include "host/text.h"
 #include "plan/diff.h"
@@ -106,10 +107,28 @@ int run_status(Context& ctx) {
     list.push_back(j);
   }
   if (ids->empty()) text += "No transactions: exliar has not changed this system.\n";
+  // Dynamic passthrough: GPUs a running VM holds (exliar vm-hook, /run/exliar).
+  ojson vms = ojson::array();
+  if (auto sessions = dynamic::list_sessions(ctx.fs)) {
+    for (const auto& s : *sessions) {
+      bool ok = s.state == "prepared";
+      drift = drift || !ok;
+      text += "GPU " + s.gpu.str() + ": " +
+              paint(color, ok ? Color::green : Color::red,
+                    ok ? "with VM " + s.vm + " since " + s.since
+                       : s.state + " for VM " + s.vm + " (since " + s.since + ")") +
+              (ok ? "" : "; run `exliar vm-hook " + s.vm + " release end -`") + "\n";
+      vms.push_back({{"vm", s.vm}, {"gpu", s.gpu.str()}, {"state", s.state}, {"since", s.since}});
+    }
+  } else {
+    error(ctx, sessions.error().describe());
+    drift = true;
+  }
   int rc = drift ? kFindings : kOk;
   if (ctx.output.json) {
     ojson out;
     out["transactions"] = list;
+    out["vms"] = vms;
     out["drift"] = drift;
     int e = emit_json(ctx, out);
     return e != kOk ? e : rc;

@@ -135,6 +135,20 @@ int run_vm_xml(Context& ctx, const VmXmlOptions& o) {
     return kUsage;
   }
 
+  if (o.format == "proxmox") {
+    std::string line = vm::proxmox_hostpci(*p);
+    if (rom)
+      say(ctx, "copy the ROM to /usr/share/kvm/" + std::string(path_basename(*rom)) +
+                   " on the Proxmox host: romfile= names a file there");
+    if (ctx.output.json) {
+      nlohmann::ordered_json j;
+      j["schema_version"] = 1;
+      j["gpu"] = gpu->address.str();
+      j["hostpci"] = std::string(trim(line));
+      return emit_json(ctx, j);
+    }
+    return emit(ctx, line);
+  }
   if (o.format == "qemu") {
     if (ctx.output.json) {
       nlohmann::ordered_json j;

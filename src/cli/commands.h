@@ -64,6 +64,20 @@ struct VmXmlOptions {
   std::string rom;
 };
 
+// Dynamic passthrough (cmd_vm.cpp, cmd_vm_hook.cpp).
+struct VmOptions {
+  std::string action;  ///< enable, disable, list
+  std::string name;
+  std::string gpu;
+  bool single_gpu = false;
+  std::string hypervisor = "auto";
+  std::string display_manager;
+  std::vector<std::string> unload_modules;
+};
+struct VmHookOptions {
+  std::vector<std::string> args;  ///< libvirt: NAME OP SUBOP EXTRA; Proxmox: VMID PHASE
+};
+
 int run_detect(Context&);
 int run_check(Context&, const CheckOptions&);
 int run_groups(Context&, const GroupsOptions&);
@@ -79,6 +93,8 @@ int run_boot(Context&, const BootOptions&);
 int run_vbios(Context&, const VbiosOptions&);
 int run_vm_xml(Context&, const VmXmlOptions&);
 int run_plugins(Context&);
+int run_vm(Context&, const VmOptions&);
+int run_vm_hook(Context&, const VmHookOptions&);
 
 // Guided CLI (issue 18): help from the CLI11 definitions.
 struct HelpOptions {

@@ -203,11 +203,60 @@ int main(int argc, char** argv) {
   c_vm->add_option("--gpu", vm.gpu, "GPU address")->type_name("ADDR");
   c_vm->add_option("--domain", vm.domain, "Patch this domain XML (virsh dumpxml output)")
       ->type_name("FILE");
-  c_vm->add_option("--format", vm.format, "xml or qemu")->check(CLI::IsMember({"xml", "qemu"}));
+  c_vm->add_option("--format", vm.format, "xml, qemu, or proxmox (a hostpciN: line for qm set)")
+      ->check(CLI::IsMember({"xml", "qemu", "proxmox"}));
   c_vm->add_option("--check", vm.check, "Lint a domain XML for passthrough mistakes")
       ->type_name("FILE");
   c_vm->add_option("--rom", vm.rom, "ROM file for the GPU")->type_name("FILE");
   c_vm->callback([&] { action = [](Context& c) { return run_vm_xml(c, vm); }; });
+
+  // Dynamic passthrough: per-VM hooks instead of boot-time binding (cmd_vm*.cpp).
+  static VmOptions vmo;
+  auto* c_vmd = verb("vm", "Give a GPU to a VM only while it runs (libvirt or Proxmox hooks)");
+  c_vmd->require_subcommand(1);
+  {
+    auto* s = c_vmd->add_subcommand(
+        "enable", "Manage a VM: write its config and install the hook (transaction)");
+    add_globals(*s, g);
+    s->add_option("name", vmo.name, "libvirt domain name, or the Proxmox VMID")->required();
+    s->add_option("--gpu", vmo.gpu, "GPU to hand to the VM (all functions of its slot go)")
+        ->type_name("ADDR")
+        ->required();
+    s->add_flag("--single-gpu", vmo.single_gpu,
+                "The host's only GPU: stop the display manager, release consoles and "
+                "framebuffers and unload its driver while the VM runs");
+    s->add_option("--display-manager", vmo.display_manager,
+                  "Service to stop in single-GPU mode (default: detected when the VM starts)")
+        ->type_name("SERVICE");
+    s->add_option("--unload-module", vmo.unload_modules,
+                  "Also unload this module in single-GPU mode (repeatable; in this order)")
+        ->type_name("MODULE");
+    s->add_option("--hypervisor", vmo.hypervisor, "libvirt, proxmox or auto (Proxmox if /etc/pve)")
+        ->check(CLI::IsMember({"auto", "libvirt", "proxmox"}));
+    s->callback([&] {
+      vmo.action = "enable";
+      action = [](Context& c) { return run_vm(c, vmo); };
+    });
+    s = c_vmd->add_subcommand("disable", "Stop managing a VM: remove its config (and the hook)");
+    add_globals(*s, g);
+    s->add_option("name", vmo.name, "VM name")->required();
+    s->callback([&] {
+      vmo.action = "disable";
+      action = [](Context& c) { return run_vm(c, vmo); };
+    });
+    s = c_vmd->add_subcommand("list", "Managed VMs, their GPUs and who holds each GPU now");
+    add_globals(*s, g);
+    s->callback([&] {
+      vmo.action = "list";
+      action = [](Context& c) { return run_vm(c, vmo); };
+    });
+  }
+  static VmHookOptions vm_hook;
+  auto* c_hook = verb("vm-hook",
+                      "Called by the libvirt/Proxmox hook: NAME prepare begin - | NAME release "
+                      "end - | VMID pre-start | VMID post-stop (run by hand to recover)");
+  c_hook->add_option("args", vm_hook.args, "The hypervisor's hook arguments")->required();
+  c_hook->callback([&] { action = [](Context& c) { return run_vm_hook(c, vm_hook); }; });
 
   verb("plugins", "Plugins and hook scripts found, with load errors")->callback([&] {
     action = [](Context& c) { return run_plugins(c); };

@@ -20,6 +20,10 @@ inline constexpr std::string_view kSysClassDrm = "/sys/class/drm";
 inline constexpr std::string_view kSysClassVtconsole = "/sys/class/vtconsole";
 inline constexpr std::string_view kSysClassNet = "/sys/class/net";
 inline constexpr std::string_view kSysBlock = "/sys/block";
+/// Firmware framebuffers (efi-framebuffer.0, simple-framebuffer.0, vesa-framebuffer.0) are
+/// platform devices bound to a driver of the same name (drivers/firmware/sysfb.c).
+inline constexpr std::string_view kPlatformDrivers = "/sys/bus/platform/drivers";
+inline constexpr std::string_view kPlatformDevices = "/sys/bus/platform/devices";
 
 // procfs
 inline constexpr std::string_view kProcCmdline = "/proc/cmdline";
@@ -29,6 +33,11 @@ inline constexpr std::string_view kProcMounts = "/proc/mounts";
 inline constexpr std::string_view kProcNetRoute = "/proc/net/route";
 inline constexpr std::string_view kProcModules = "/proc/modules";
 inline constexpr std::string_view kProc1Comm = "/proc/1/comm";
+inline constexpr std::string_view kProc = "/proc";  ///< /proc/<pid>/fd: who holds a GPU's nodes
+/// The running binary (read with readlink(2) on the real host, never under --root).
+inline constexpr std::string_view kProcSelfExe = "/proc/self/exe";
+inline constexpr std::string_view kDev = "/dev";
+inline constexpr std::string_view kDevDri = "/dev/dri";
 
 // distribution and init
 inline constexpr std::string_view kEtcOsRelease = "/etc/os-release";
@@ -63,7 +72,8 @@ inline constexpr std::string_view kLibModules = "/lib/modules";
 inline constexpr std::string_view kUsrLibModules = "/usr/lib/modules";
 inline constexpr std::string_view kEtcModprobeD = "/etc/modprobe.d";
 inline constexpr std::string_view kEtcModulesLoadD = "/etc/modules-load.d";
-inline constexpr std::string_view kEtcModules = "/etc/modules";  ///< Debian: modules for the real root
+inline constexpr std::string_view kEtcModules =
+    "/etc/modules";  ///< Debian: modules for the real root
 inline constexpr std::string_view kEtcMkinitcpioConf = "/etc/mkinitcpio.conf";
 inline constexpr std::string_view kEtcMkinitcpioConfD = "/etc/mkinitcpio.conf.d";
 inline constexpr std::string_view kEtcDracutConfD = "/etc/dracut.conf.d";
@@ -86,7 +96,8 @@ inline constexpr std::string_view kExliarModprobeConf = "/etc/modprobe.d/exliar-
 inline constexpr std::string_view kExliarModulesLoadConf = "/etc/modules-load.d/exliar-vfio.conf";
 inline constexpr std::string_view kExliarDracutConf = "/etc/dracut.conf.d/exliar-vfio.conf";
 inline constexpr std::string_view kExliarMkinitcpioConf = "/etc/mkinitcpio.conf.d/exliar-vfio.conf";
-inline constexpr std::string_view kExliarInitramfsToolsHook = "/etc/initramfs-tools/hooks/exliar-vfio";
+inline constexpr std::string_view kExliarInitramfsToolsHook =
+    "/etc/initramfs-tools/hooks/exliar-vfio";
 // early-boot binding by address: the script and its data (the addresses), both copied
 // into the initramfs
 inline constexpr std::string_view kExliarEarlyBindScript = "/usr/lib/exliar/vfio-early-bind";
@@ -130,5 +141,26 @@ inline constexpr std::string_view kHooksDir = "/etc/exliar/hooks.d";
 inline constexpr std::string_view kPluginDirs[] = {"/usr/lib/exliar/plugins",
                                                    "/etc/exliar/plugins"};
 inline constexpr std::string_view kExliarLibDir = "/usr/lib/exliar";
+
+// dynamic passthrough (`exliar vm enable`, `exliar vm-hook`)
+/// Per-VM configuration: /etc/exliar/vms/<name>.json.
+inline constexpr std::string_view kExliarVmsDir = "/etc/exliar/vms";
+/// What a running VM's prepare did, for release: /run/exliar/vm-<name>.json (tmpfs, so a
+/// host reboot forgets it together with the state it describes).
+inline constexpr std::string_view kRunExliar = "/run/exliar";
+inline constexpr std::string_view kLibvirtHooksDir = "/etc/libvirt/hooks";
+inline constexpr std::string_view kLibvirtQemuHook = "/etc/libvirt/hooks/qemu";
+/// libvirt >= 6.5 runs every executable in <hooks>/qemu.d/ (https://libvirt.org/hooks.html).
+inline constexpr std::string_view kLibvirtQemuHookD = "/etc/libvirt/hooks/qemu.d";
+inline constexpr std::string_view kLibvirtDispatcher = "/etc/libvirt/hooks/qemu.d/exliar";
+/// Proxmox VE's "local" storage keeps snippets (hookscripts) here (pve-docs qm.adoc, Hookscripts).
+inline constexpr std::string_view kProxmoxSnippetsDir = "/var/lib/vz/snippets";
+inline constexpr std::string_view kProxmoxDispatcher = "/var/lib/vz/snippets/exliar-hook";
+inline constexpr std::string_view kEtcPve = "/etc/pve";
+/// systemd's alias for the configured display manager (gdm, sddm, lightdm, ... all install it).
+inline constexpr std::string_view kSystemdDisplayManager =
+    "/etc/systemd/system/display-manager.service";
+/// OpenRC's display-manager service (Gentoo, Alpine: /etc/conf.d/display-manager picks it).
+inline constexpr std::string_view kOpenrcDisplayManager = "/etc/init.d/display-manager";
 
 }  // namespace exliar::paths

@@ -81,6 +81,9 @@ std::vector<std::string> qemu_args(const Passthrough& p);
 /// The same as lines a shell script can paste ("-device vfio-pci,... \").
 std::string qemu_args_text(const Passthrough& p);
 
+/// --format proxmox: "hostpci0: 01:00,pcie=1,x-vga=1,romfile=NAME\n" (vm/proxmox.cpp).
+std::string proxmox_hostpci(const Passthrough& p, int index = 0);
+
 enum class LintSeverity { warning, error };
 struct LintFinding {
   std::string id;  ///< missing-audio, missing-function, split-slot, no-guest-address,

@@ -48,6 +48,8 @@ DEVICES = [
     "-device", "bochs-display,bus=rp2,addr=0.0,multifunction=on",
     "-device", "ich9-intel-hda,bus=rp2,addr=0.1",
 ]
+# `# e2e: devices=single`: the boot VGA alone, the host's only GPU (single-GPU passthrough).
+DEVICES_SINGLE = ["-device", "VGA"]
 BUSYBOX = "/bin/busybox"  # busybox-static: runs without any library
 MACHINES = os.path.join(os.path.dirname(HERE), "machines")  # tests/machines (build.py)
 
@@ -64,7 +66,7 @@ def scenario_options(text):
     return opts
 
 
-def qemu_argv(image, initrd, console_log, data_log, iommu=True):
+def qemu_argv(image, initrd, console_log, data_log, iommu=True, devices=DEVICES):
     argv = ["qemu-system-x86_64", "-accel", "tcg", "-m", "1024", "-smp", "2",
             "-display", "none", "-monitor", "none", "-no-reboot",
             "-serial", f"file:{console_log}", "-serial", f"file:{data_log}",
@@ -74,7 +76,7 @@ def qemu_argv(image, initrd, console_log, data_log, iommu=True):
     if iommu:
         argv += ["-device", "intel-iommu,intremap=on,caching-mode=on"]
         append += " " + APPEND_IOMMU
-    return argv + ["-append", append] + DEVICES
+    return argv + ["-append", append] + devices
 
 
 def build_initramfs(path, kern, exliar, scenario_file, machine=None):
@@ -162,7 +164,8 @@ def cmd_run(args):
     initrd = os.path.join(args.work, "initramfs.cpio")
     console, data = os.path.join(args.work, "console.log"), os.path.join(args.work, "data.log")
     size = build_initramfs(initrd, kern, args.exliar, scenario_file, opts.get("machine"))
-    argv = qemu_argv(kern["image"], initrd, console, data, iommu=opts.get("iommu") != "off")
+    argv = qemu_argv(kern["image"], initrd, console, data, iommu=opts.get("iommu") != "off",
+                     devices=DEVICES_SINGLE if opts.get("devices") == "single" else DEVICES)
     t0 = time.monotonic()
     timed_out = False
     try:

@@ -89,3 +89,46 @@ expect_unchanged() {
   pci_state /tmp/after.state
   cmp -s "$2" /tmp/after.state || fail "$1 changed the PCI state: $(diff "$2" /tmp/after.state | tr '\n' ' ')"
 }
+
+# modprobe_setup: the lab loads modules with insmod from /lib/modules/*.ko; put copies where
+# modprobe looks (/lib/modules/$(uname -r)) and index them, so `modprobe NAME` works too.
+modprobe_setup() {
+  _k=/lib/modules/$(uname -r)
+  mkdir -p "$_k"
+  cp /lib/modules/*.ko "$_k/"
+  depmod || fail "depmod failed"
+}
+
+# display_manager_setup NODE: the guest has no systemd; this plays systemd's part for one
+# unit so that exliar's single-GPU path meets a real process holding NODE: it marks the
+# guest as booted by systemd (/run/systemd/system), installs the display-manager.service
+# alias, and a `systemctl` that starts (stop kills) a "display manager" holding NODE open
+# and logs every call to /tmp/systemctl.log.
+display_manager_setup() {
+  mkdir -p /run/systemd/system /etc/systemd/system /usr/lib/systemd/system /usr/bin
+  : >/usr/lib/systemd/system/labdm.service
+  ln -sf /usr/lib/systemd/system/labdm.service /etc/systemd/system/display-manager.service
+  cat >/usr/bin/systemctl <<EOS
+#!/bin/busybox sh
+echo "\$*" >>/tmp/systemctl.log
+pid=\$(cat /tmp/dm.pid 2>/dev/null)
+case "\$1" in
+  is-active) [ -n "\$pid" ] && [ -e "/proc/\$pid/fd/0" ] ;;
+  stop) [ -n "\$pid" ] && kill "\$pid"; rm -f /tmp/dm.pid ;;
+  start) sleep 100000 <"$1" >/dev/null 2>&1 & echo \$! >/tmp/dm.pid ;;
+  *) exit 1 ;;
+esac
+EOS
+  chmod 755 /usr/bin/systemctl
+  systemctl start display-manager.service
+  : >/tmp/systemctl.log
+}
+dm_running() { _p=$(cat /tmp/dm.pid 2>/dev/null) && [ -e "/proc/$_p/fd/0" ]; }
+
+# fbcon_bound: some virtual console is fbcon and bound.
+fbcon_bound() {
+  for v in /sys/class/vtconsole/vtcon*; do
+    grep -q "frame buffer" "$v/name" && [ "$(cat "$v/bind")" = 1 ] && return 0
+  done
+  return 1
+}

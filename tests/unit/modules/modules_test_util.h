@@ -120,6 +120,7 @@ class SimFs final : public Fs {
   Status chown(std::string_view p, uid_t u, gid_t g) override { return in_.chown(p, u, g); }
   Status chmod(std::string_view p, mode_t m) override { return in_.chmod(p, m); }
   Status symlink(std::string_view t, std::string_view p) override { return in_.symlink(t, p); }
+  Result<FileLock> lock_exclusive(std::string_view p) override { return in_.lock_exclusive(p); }
 
   Status write_in_place(std::string_view p, std::string_view value) override {
     int idx = static_cast<int>(writes.size());
