@@ -43,8 +43,10 @@ SUITE = "bookworm"
 LAYOUT = 1  # bump when the cached disk's layout changes
 # What exliar needs at run time (ldd of the binary, libstdc++ is in minbase), what the
 # guest scripts use, and what exliar reads (pci.ids for names).
+# libncursesw6/libtinfo6: `exliar tui` (issue 18) made ncurses a runtime library.
 COMMON = ["linux-image-amd64", "kmod", "udev", "pciutils", "pci.ids", "e2fsprogs",
-          "dosfstools", "zstd", "cpio", "libfmt9", "libssl3", "libpugixml1v5"]
+          "dosfstools", "zstd", "cpio", "libfmt9", "libssl3", "libpugixml1v5",
+          "libncursesw6", "libtinfo6"]
 STACKS = {
     "grub": {"include": ["initramfs-tools", "grub-efi-amd64"], "then": []},
     # dracut conflicts with initramfs-tools, the first alternative of the kernel's
