@@ -45,6 +45,18 @@ class Capture {
   std::FILE* f_;
 };
 
+// The context apply and rollback run in from the UI: their output captured, progress lines
+// on (as on a terminal), confirmed already (the UI asked).
+Context captured(const Context& base, Capture& out, Capture& err) {
+  Context c = base;
+  c.output.out = out.file();
+  c.output.err = err.file();
+  c.output.err_is_tty = true;
+  c.output.verbosity = Verbosity::normal;
+  c.yes = true;
+  return c;
+}
+
 std::vector<Line> lines_of(const std::string& text, Attr a = Attr::normal) {
   std::vector<Line> out;
   for (auto l : split_lines(text)) out.push_back({std::string(l), a});
@@ -183,12 +195,7 @@ int run_tui(Context& ctx) {
   // progress events ([k/n] lines) and the next steps appear on the result screen.
   d.apply = [&](const std::string& gpu, const std::string& bind, bool acs) {
     Capture out, err;
-    Context c = base;
-    c.output.out = out.file();
-    c.output.err = err.file();
-    c.output.err_is_tty = true;
-    c.output.verbosity = Verbosity::normal;
-    c.yes = true;
+    Context c = captured(base, out, err);
     auto plan = build_plan(c, options(gpu, bind, acs));
     int rc = plan ? run_confirmed(c, *plan) : kEnvironment;
     if (!plan) error(c, plan.error().describe());
@@ -210,12 +217,7 @@ int run_tui(Context& ctx) {
   };
   d.rollback = [&](const std::string& id) {
     Capture out, err;
-    Context c = base;
-    c.output.out = out.file();
-    c.output.err = err.file();
-    c.output.err_is_tty = true;
-    c.output.verbosity = Verbosity::normal;
-    c.yes = true;
+    Context c = captured(base, out, err);
     RollbackOptions o;
     o.id = id;
     int rc = run_rollback(c, o);

@@ -4,8 +4,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
-#include <iostream>
-
+#include "cli/cli_plan_view.h"
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "dynamic/session.h"
@@ -21,22 +20,12 @@ namespace {
 
 using namespace exliar::dynamic;
 
-bool confirm(Context& ctx, const std::string& question) {
-  if (ctx.yes) return true;
-  if (!ctx.output.stdin_is_tty) return false;
-  std::fprintf(ctx.output.err, "%s [y/N] ", question.c_str());
-  std::fflush(ctx.output.err);
-  std::string answer;
-  std::getline(std::cin, answer);
-  return answer == "y" || answer == "Y" || answer == "yes";
-}
-
 /// The running binary: the dispatcher execs exactly this exliar.
 std::string self_exe() {
   char buf[4096];
   std::string p(paths::kProcSelfExe);
   ssize_t n = ::readlink(p.c_str(), buf, sizeof buf - 1);
-  if (n <= 0) return "/usr/bin/exliar";
+  if (n <= 0) return std::string(paths::kInstalledExe);
   return std::string(buf, static_cast<size_t>(n));
 }
 
@@ -49,11 +38,9 @@ int apply(Context& ctx, const std::string& what, const Plan& plan,
                           ctx.fs.display(e->path), st.reason);
   for (const auto& w : plan.warnings) text += "  warning: " + w + "\n";
   std::fprintf(ctx.output.err, "%s", text.c_str());
-  if (!confirm(ctx, "Proceed?")) {
-    error(ctx, ctx.output.stdin_is_tty ? "cancelled"
-                                       : "not a terminal: pass --yes to proceed without asking");
-    return kEnvironment;
-  }
+  // The confirmation every changing command shares: --yes, refusal without a terminal
+  // (exit 2), "no" (exit 1).
+  if (int rc = cli::confirm(ctx, "Proceed?"); rc != kOk) return rc;
   auto tx = run_transaction(ctx, plan);
   if (!tx) {
     error(ctx, tx.error().describe());

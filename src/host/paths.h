@@ -36,6 +36,9 @@ inline constexpr std::string_view kProc1Comm = "/proc/1/comm";
 inline constexpr std::string_view kProc = "/proc";  ///< /proc/<pid>/fd: who holds a GPU's nodes
 /// The running binary (read with readlink(2) on the real host, never under --root).
 inline constexpr std::string_view kProcSelfExe = "/proc/self/exe";
+/// Where packages install exliar: the hook dispatcher's fallback when /proc/self/exe
+/// cannot be read.
+inline constexpr std::string_view kInstalledExe = "/usr/bin/exliar";
 inline constexpr std::string_view kDev = "/dev";
 inline constexpr std::string_view kDevDri = "/dev/dri";
 
