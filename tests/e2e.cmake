@@ -24,6 +24,9 @@ endif()
 if(EXISTS ${PROJECT_SOURCE_DIR}/src/cli/cmd_vm_hook.cpp)
   list(APPEND EXLIAR_E2E_SCENARIOS vm_single_gpu vm_secondary vm_prepare_fails)  # issue 20
 endif()
+if(EXISTS ${PROJECT_SOURCE_DIR}/src/cli/cmd_test.cpp)
+  list(APPEND EXLIAR_E2E_SCENARIOS vfio_test)  # issue 21
+endif()
 
 foreach(s ${EXLIAR_E2E_SCENARIOS})
   add_test(NAME e2e_${s}

@@ -47,6 +47,19 @@ ConfigFacts gather_config_facts(const Fs& fs) {
     scan_dir(fs, d, f.vfio_virqfd);
   f.vendor_reset_loaded = fs.exists(path_join(paths::kSysModule, "vendor_reset"));
   f.vfct_present = fs.exists(paths::kAcpiVfct);
+  // A measured reset replaces the database's prediction; a record that does not parse is
+  // reported and ignored (it is untrusted input like every file under the root).
+  if (auto names = fs.list_dir(paths::kTestResultsDir))
+    for (const auto& n : *names) {
+      if (!n.ends_with(".json")) continue;
+      std::string p = path_join(paths::kTestResultsDir, n);
+      auto text = fs.read_file(p);
+      auto rec = text ? parse_test_record(*text, fs.display(p)) : tl::unexpected(text.error());
+      if (rec)
+        f.measured.push_back(*rec);
+      else
+        f.bad_records.push_back(rec.error());
+    }
   return f;
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "analyze/selftest.h"
 #include "gpu/classify.h"
 #include "host/fs.h"
 #include "probe/inventory.h"
@@ -50,6 +51,8 @@ struct ConfigFacts {
   std::vector<ConfigMention> vfio_virqfd;  ///< module lists / cmdline naming vfio_virqfd
   bool vendor_reset_loaded = false;        ///< /sys/module/vendor_reset exists
   bool vfct_present = false;               ///< ACPI VFCT table (AMD APU VBIOS)
+  std::vector<MeasuredReset> measured;     ///< records of `exliar test` (kTestResultsDir)
+  std::vector<Error> bad_records;          ///< records that did not parse (named, not used)
 };
 
 ConfigFacts gather_config_facts(const Fs& fs);

@@ -156,8 +156,53 @@ void boot_gpu(const RuleInput& in, const GpuInfo* g, std::vector<Finding>& out) 
        "a clean ROM file."});
 }
 
+// A reset measured by `exliar test` on this machine outranks the database's prediction.
+bool measured_reset(const RuleInput& in, const GpuInfo* g, std::vector<Finding>& out) {
+  std::string a = g->gpu.address.str();
+  for (const auto& e : in.facts.bad_records)
+    if (e.path.find(a) != std::string::npos)
+      out.push_back({"test-record-invalid",
+                     Severity::warning,
+                     a,
+                     "The stored result of `exliar test` for this GPU cannot be read; it is "
+                     "ignored.",
+                     {e.describe()},
+                     "Run `exliar test " + a + "` again."});
+  for (const auto& m : in.facts.measured) {
+    if (m.address != a) continue;
+    std::string day = m.measured_at.substr(0, 10);
+    std::vector<std::string> ev{
+        fmt::format("{}: measured {}, {} sane reset(s) ({})", test_record_path(g->gpu.address),
+                    m.measured_at, m.resets, m.reset_kind),
+        db_evidence(*g)};
+    if (m.survives == true)
+      out.push_back({"reset-measured", Severity::info, a,
+                     fmt::format("Reset measured OK on {} (exliar test): the GPU came back "
+                                 "sane after every reset.",
+                                 day),
+                     ev, std::nullopt});
+    else if (m.survives == false)
+      out.push_back({"reset-measured", Severity::warning, a,
+                     fmt::format("exliar test measured on {} that this GPU does not survive a "
+                                 "reset here: a second VM start may fail.",
+                                 day),
+                     ev,
+                     "Reboot (or suspend/resume) the host between VM runs; for AMD GPUs see "
+                     "whether vendor-reset covers it."});
+    else
+      out.push_back({"reset-measured", Severity::warning, a,
+                     fmt::format("exliar test found on {} that no reset is available for this "
+                                 "GPU through VFIO.",
+                                 day),
+                     ev, "Give the VM every function of the slot, or reboot between VM runs."});
+    return true;
+  }
+  return false;
+}
+
 void reset(const RuleInput& in, const GpuInfo* g, std::vector<Finding>& out) {
   if (!g->passthrough_target()) return;
+  if (measured_reset(in, g, out)) return;
   const auto& c = g->caps;
   std::vector<std::string> ev{db_evidence(*g)};
   size_t first = out.size();

@@ -47,6 +47,11 @@ struct BindOptions {
   std::string address;
   bool force = false;
 };
+struct TestOptions {
+  std::string address;
+  bool bind = false;  ///< bind the group for the test, give it back after
+  int resets = 3;
+};
 struct BootOptions {
   std::string action;  ///< show, add, remove
   std::vector<std::string> params;
@@ -89,6 +94,7 @@ int run_rollback(Context&, const RollbackOptions&);
 int run_cleanup_script(Context&);
 int run_bind(Context&, const BindOptions&);
 int run_unbind(Context&, const BindOptions&);
+int run_test(Context&, const TestOptions&);
 int run_boot(Context&, const BootOptions&);
 int run_vbios(Context&, const VbiosOptions&);
 int run_vm_xml(Context&, const VmXmlOptions&);

@@ -155,6 +155,14 @@ int main(int argc, char** argv) {
   c_unbind->add_option("address", unbind.address, "PCI address")->required();
   c_unbind->callback([&] { action = [](Context& c) { return run_unbind(c, unbind); }; });
 
+  static TestOptions test;
+  auto* c_test = verb("test", "Measure a GPU through VFIO: resets, ROM, BARs (before a VM)");
+  c_test->add_option("address", test.address, "PCI address of the GPU")->required();
+  c_test->add_flag("--bind", test.bind,
+                   "Move its IOMMU group to vfio-pci for the test and give it back after");
+  c_test->add_option("--resets", test.resets, "Resets to issue (default 3)")->type_name("N");
+  c_test->callback([&] { action = [](Context& c) { return run_test(c, test); }; });
+
   static BootOptions boot;
   auto* c_boot = verb("boot", "Kernel command line: show, add or remove parameters");
   c_boot->require_subcommand(1);

@@ -139,6 +139,8 @@ inline constexpr std::string_view kVbiosDir = "/var/lib/exliar/vbios";
 inline constexpr std::string_view kCleanupScript = "/var/lib/exliar/cleanup.sh";
 /// Drivers saved by `exliar bind`, one file per IOMMU group, read back by `unbind`.
 inline constexpr std::string_view kBindStateDir = "/var/lib/exliar/bind";
+/// Results of `exliar test ADDR`, one JSON file per device, read back by `check`.
+inline constexpr std::string_view kTestResultsDir = "/var/lib/exliar/tests";
 inline constexpr std::string_view kEtcExliar = "/etc/exliar";
 inline constexpr std::string_view kHooksDir = "/etc/exliar/hooks.d";
 inline constexpr std::string_view kPluginDirs[] = {"/usr/lib/exliar/plugins",

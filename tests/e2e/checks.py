@@ -152,7 +152,66 @@ def check_no_iommu(res):
     return p
 
 
-CHECKS = {"detect": check_detect, "no_iommu": check_no_iommu}
+def _schema_problems(doc, name):
+    """Violations of tests/contracts/NAME (python3-jsonschema, installed by install-deps)."""
+    import jsonschema  # noqa: E402 (only this check needs it)
+    import os
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "contracts", name)
+    with open(path, encoding="utf-8") as f:
+        schema = json.load(f)
+    schema["$id"] = "urn:exliar:" + schema.get("$id", name)  # see tests/check_golden.py
+    return [f"{name}: {e.message} at {list(e.path)}"
+            for e in jsonschema.Draft202012Validator(schema).iter_errors(doc)]
+
+
+def check_vfio_test(res):
+    """`exliar test --bind` JSON against the guest's sysfs: the IDs and group are the
+    device's, every requested reset ran and read back sane config space, the ROM QEMU
+    loaded was read and parsed (QEMU's SeaBIOS VGA ROMs are legacy x86 only, so the check
+    must say there is no EFI image), and `check` then cites the measurement."""
+    p = []
+    devices, _ = parse_syswalk(res["sections"]["syswalk"])
+    methods = dict((l.split(" ", 1) + [""])[:2] for l in res["sections"]["reset_methods"].splitlines())
+    vga, display, _ = lab_gpus(devices)
+    ati = [a for a in vga if not devices[a]["boot_vga"]][0]
+    for name, addr, want in (("ati", ati, 3), ("display", display[0], 2)):
+        if res["rc"].get(name) not in (0, 1):
+            p.append(f"test of {addr} exited {res['rc'].get(name)}: {res['sections'].get(name + '.err')}")
+            continue
+        j = json.loads(res["sections"][name + ".out"])
+        p += [f"{addr}: {e}" for e in _schema_problems(j, "test.schema.json")]
+        d = devices[addr]
+        if (j["address"], j["vendor_id"], j["device_id"], j["iommu_group"]) != (
+                addr, d["vendor_id"], d["device_id"], d["iommu_group"]):
+            p.append(f"{addr}: test reports {j['address']} {j['vendor_id']}:{j['device_id']} "
+                     f"group {j['iommu_group']}, sysfs says {d['vendor_id']}:{d['device_id']} "
+                     f"group {d['iommu_group']}")
+        r = j["reset"]
+        if (r["sysfs_reset_methods"] or "") != methods.get(addr, "").strip():
+            p.append(f"{addr}: reset methods {r['sysfs_reset_methods']!r}, sysfs {methods.get(addr)!r}")
+        if r["kind"] == "none":
+            p.append(f"{addr}: no reset issued (kind none); the lab's root port offers a bus reset")
+        elif (r["requested"], r["ok"], r["survives"], len(r["times_ms"])) != (want, want, True, want):
+            p.append(f"{addr}: resets {r}, expected {want} sane resets")
+        elif not all(0 < t < 10000 for t in r["times_ms"]):
+            p.append(f"{addr}: implausible reset times {r['times_ms']}")
+        rom = j["rom"]
+        if rom["source"] != "vfio" or rom["bytes"] <= 0 or rom["bar_size"] < rom["bytes"]:
+            p.append(f"{addr}: ROM not read through VFIO: {rom}")
+        items = {c["id"]: c for c in j["checks"]}
+        if items.get("rom", {}).get("title") != "The ROM has no EFI (GOP) image":
+            p.append(f"{addr}: ROM check {items.get('rom')}, expected the missing-GOP warning")
+        if not j["bars"] or any(b["size"] <= 0 for b in j["bars"]):
+            p.append(f"{addr}: BARs {j['bars']}")
+        if j["verdict"] != "warn":
+            p.append(f"{addr}: verdict {j['verdict']}, expected warn (ROM without GOP)")
+    check = res["sections"].get("check.out", "")
+    if not re.search(r"Reset measured OK on \d{4}-\d{2}-\d{2}", check):
+        p.append(f"check does not cite the measured reset:\n{check}")
+    return p
+
+
+CHECKS = {"detect": check_detect, "no_iommu": check_no_iommu, "vfio_test": check_vfio_test}
 
 
 def run(scenario, res):

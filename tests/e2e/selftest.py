@@ -106,6 +106,37 @@ def main():
     vague["sections"]["bind.err"] = "exliar: error: cannot bind\n"
     expect("no_iommu: bind refusal without a reason", "no_iommu", vague, False)
 
+    # vfio_test (issue 21): the recorded run passes; each wrong measurement is caught.
+    vt = load("vfio_test")
+    expect("recorded vfio_test", "vfio_test", vt, True)
+
+    def with_test(name, edit):
+        res = copy.deepcopy(vt)
+        j = json.loads(res["sections"][name + ".out"])
+        edit(j)
+        res["sections"][name + ".out"] = json.dumps(j)
+        return res
+
+    test_corrupt = {
+        "a reset lost": ("ati", lambda j: j["reset"].update(ok=2, survives=False)),
+        "no reset issued": ("display", lambda j: j["reset"].update(kind="none")),
+        "wrong device id": ("ati", lambda j: j.update(device_id="5047")),
+        "wrong group": ("display", lambda j: j.update(iommu_group=99)),
+        "ROM not read": ("ati", lambda j: j["rom"].update(source=None, bytes=0)),
+        "GOP claimed": ("ati", lambda j: j["checks"][2].update(title="The ROM is valid")),
+        "no BARs": ("display", lambda j: j.update(bars=[])),
+        "schema: bad verdict": ("ati", lambda j: j.update(verdict="great")),
+        "schema: field missing": ("display", lambda j: j.pop("link")),
+        "reset methods": ("ati", lambda j: j["reset"].update(sysfs_reset_methods="flr")),
+    }
+    for cname, (which, edit) in test_corrupt.items():
+        expect(f"vfio_test: {cname}", "vfio_test", with_test(which, edit), False)
+    no_check = copy.deepcopy(vt)
+    no_check["sections"]["check.out"] = no_check["sections"]["check.out"].replace(
+        "Reset measured OK", "Reset behaviour of this GPU is not confirmed")
+    expect("vfio_test: check ignores the measurement", "vfio_test", no_check, False)
+    expect("vfio_test: test failed", "vfio_test", dict(vt, rc=dict(vt["rc"], ati=3)), False)
+
     cases.append("parse: unterminated section")
     if not lab.parse("E2E-BEGIN x\nabc\n")["fails"]:
         failures.append("parse: an unterminated section is not reported")

@@ -11,3 +11,8 @@ ATI=$(for a in $(by_class 0300); do [ "$(cat /sys/bus/pci/devices/$a/boot_vga)" 
 pci_state /tmp/before.state
 run bind exliar --yes bind "$ATI"
 expect_unchanged "bind of $ATI without an IOMMU" /tmp/before.state
+# exliar test refuses before touching anything: VFIO needs the IOMMU (issue 21).
+run vtest exliar --yes test --bind "$ATI"
+expect_rc vtest 3
+expect_grep vtest /tmp/vtest.err "IOMMU is off"
+expect_unchanged "test of $ATI without an IOMMU" /tmp/before.state
