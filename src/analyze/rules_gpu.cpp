@@ -206,46 +206,80 @@ void reset(const RuleInput& in, const GpuInfo* g, std::vector<Finding>& out) {
   const auto& c = g->caps;
   std::vector<std::string> ev{db_evidence(*g)};
   size_t first = out.size();
-  if (c.has_reset_bug.value_or(false) && c.vendor_reset_supported) {
+  if (c.has_reset_bug.value_or(false) && c.qemu_reset_quirk) {
+    out.push_back({"reset-bug", Severity::warning, g->gpu.address.str(),
+                   "Known: this GPU does not respond to a bus reset. QEMU resets it itself (PCI "
+                   "config + SMC reset, hw/vfio/pci-quirks.c), which works only while the GPU's "
+                   "SMC firmware runs: after a guest crash, or a guest that never loaded the "
+                   "driver, the next VM start may fail (Windows guests BSOD).",
+                   ev,
+                   "Shut the guest down cleanly; if a VM start fails, reboot the host. Measure it "
+                   "with `exliar test " +
+                       g->gpu.address.str() + "`."});
+  } else if (c.has_reset_bug.value_or(false) && c.vendor_reset_supported) {
     ev.push_back(fmt::format("{}: vendor_reset {}", paths::kSysModule,
                              in.facts.vendor_reset_loaded ? "loaded" : "not loaded"));
-    out.push_back({"reset-bug", Severity::warning, g->gpu.address.str(),
-                   "This GPU has the AMD reset bug: after a VM shuts down it does not come back "
-                   "without help. vendor-reset supports it.",
-                   ev,
-                   "Install gnif/vendor-reset (DKMS), load it before vfio-pci and set reset_method "
-                   "to device_specific (exliar plan does both)."});
+    out.push_back(
+        {"reset-bug", Severity::warning, g->gpu.address.str(),
+         "Known: this GPU has the AMD reset bug: after a VM shuts down it does not come back "
+         "without help. vendor-reset supports it.",
+         ev,
+         "Install gnif/vendor-reset (DKMS), load it before vfio-pci and set reset_method "
+         "to device_specific (exliar plan does both)."});
   } else if (c.has_reset_bug.value_or(false)) {
     out.push_back({"reset-bug", Severity::warning, g->gpu.address.str(),
-                   "This GPU is reported not to reset reliably and vendor-reset does not cover it: "
+                   "Reported: this GPU does not reset reliably and vendor-reset does not cover it: "
                    "a second VM start may fail or hang the host.",
                    ev, "Expect to reboot (or suspend/resume) the host between VM runs."});
   } else if (!c.has_reset_bug || !c.supports_reset) {
-    out.push_back({"reset-unknown", Severity::info, g->gpu.address.str(),
-                   "Reset behaviour of this GPU is not confirmed.", ev, std::nullopt});
+    // Unknown is not "fine": a discrete GPU that does not reset breaks the second VM start.
+    out.push_back({"reset-unknown", g->gpu.integrated ? Severity::info : Severity::warning,
+                   g->gpu.address.str(),
+                   "Unknown: no source confirms how this GPU resets; test it before relying on VM "
+                   "restarts.",
+                   ev,
+                   "Run `exliar test " + g->gpu.address.str() +
+                       "` (resets the GPU through vfio-pci and checks it comes back), then start, "
+                       "stop and start a VM."});
   }
   // The database's research note is provenance: -v and JSON only.
   if (c.notes && out.size() > first) out.back().provenance.push_back("note: " + *c.notes);
 }
 
 void code43(const RuleInput&, const GpuInfo* g, std::vector<Finding>& out) {
-  if (!g->caps.needs_code_43_workaround || !g->passthrough_target()) return;
-  bool legacy =
-      g->architecture == "Fermi" || g->architecture == "Tesla" || g->architecture == "pre-Tesla";
+  if (g->vendor_id != 0x10de || !g->passthrough_target()) return;
   std::vector<std::string> ev{db_evidence(*g)};
-  if (legacy)
-    out.push_back(
-        {"code-43-risk", Severity::warning, g->gpu.address.str(),
-         fmt::format("{} GPUs never got a driver with VM support: the Windows driver stops "
-                     "with Code 43 unless KVM is hidden.",
-                     g->architecture),
-         ev, "Hide KVM and set a Hyper-V vendor_id in the VM (exliar vm-xml does)."});
-  else
-    out.push_back(
-        {"code-43-risk", Severity::info, g->gpu.address.str(),
-         "NVIDIA Windows drivers before R465 stop with Code 43 in a VM; R465 and later "
-         "support passthrough.",
-         ev, "Use driver 465 or later, or hide KVM and set a Hyper-V vendor_id (exliar vm-xml)."});
+  // The wording follows what vm-xml does (gpu::hides_kvm), so the two never disagree.
+  switch (g->caps.code43) {
+    case gpu::Code43::all_drivers:
+      out.push_back(
+          {"code-43-risk", Severity::warning, g->gpu.address.str(),
+           fmt::format("Known: {} GPUs never got a driver with VM support (their last branch "
+                       "predates R465): the Windows GeForce driver stops with Code 43 unless KVM "
+                       "is hidden.",
+                       g->architecture),
+           ev, "exliar vm-xml hides KVM and sets a Hyper-V vendor_id for this GPU."});
+      break;
+    case gpu::Code43::legacy_drivers:
+      out.push_back({"code-43-risk", Severity::info, g->gpu.address.str(),
+                     "Known: GeForce Windows drivers before R465 stop with Code 43 in a VM; R465 "
+                     "and later support passthrough (exliar vm-xml leaves KVM visible).",
+                     ev,
+                     "Use driver 465 or later; for an older driver add --legacy-nvidia-driver to "
+                     "exliar vm-xml (hides KVM, sets a Hyper-V vendor_id)."});
+      break;
+    case gpu::Code43::unknown:
+      out.push_back({"code-43-risk", Severity::info, g->gpu.address.str(),
+                     "Unknown whether this GPU's Windows driver has the Code 43 hypervisor check "
+                     "(GeForce drivers before R465 do; Quadro/Tesla never did): test it. exliar "
+                     "vm-xml leaves KVM visible.",
+                     ev,
+                     "If the guest driver reports Code 43, add --legacy-nvidia-driver to exliar "
+                     "vm-xml."});
+      break;
+    default:
+      break;
+  }
   if (g->muxless)
     out.push_back(
         {"muxless-laptop-gpu",
@@ -264,6 +298,16 @@ void vbios(const RuleInput& in, const GpuInfo* g, std::vector<Finding>& out) {
   if (need == gpu::VbiosNeed::never || (need == gpu::VbiosNeed::boot_gpu && !g->gpu.boot_vga))
     return;
   std::vector<std::string> ev{db_evidence(*g)};
+  if (need == gpu::VbiosNeed::legacy_igd) {
+    out.push_back({"vbios-legacy-igd", Severity::info, g->gpu.address.str(),
+                   "Known: assigned in UPT mode (a secondary display) this iGPU needs no ROM file; "
+                   "only QEMU's legacy IGD mode (the VM's primary VGA) needs its VGA ROM and, "
+                   "with OVMF, a GOP driver (QEMU docs/igd-assign.txt).",
+                   ev,
+                   "For legacy mode dump the ROM with `exliar vbios dump " + g->gpu.address.str() +
+                       "` and check it."});
+    return;
+  }
   std::string msg, fix;
   if (need == gpu::VbiosNeed::boot_gpu) {
     ev.push_back(attr(g->gpu.address, "boot_vga") + ": 1");

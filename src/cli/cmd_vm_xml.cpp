@@ -75,10 +75,17 @@ int run_lint(Context& ctx, const Inventory& inv, const Fs& host, const std::stri
 
 /// The vendor handler's snippets for this GPU (hidden KVM, vendor_id, ROM), as the GPU
 /// database says (--gpu-db overrides the embedded one).
-Result<VmSnippets> snippets_for(const Context& ctx, const Inventory& inv, const Gpu& gpu) {
+Result<VmSnippets> snippets_for(const Context& ctx, const Inventory& inv, const Gpu& gpu,
+                                bool legacy_nvidia_driver) {
   auto db = gpu::load_gpu_db(ctx.gpu_db_dir);
   if (!db) return tl::unexpected(db.error());
-  return vm::vendor_snippets(inv, gpu, *db);
+  VmSnippetOptions o;
+  o.legacy_nvidia_driver = legacy_nvidia_driver;
+  VmSnippets s = vm::vendor_snippets(inv, gpu, *db, o);
+  if (legacy_nvidia_driver && !s.hide_kvm)
+    say(ctx, "--legacy-nvidia-driver: not needed for " + gpu.address.str() +
+                 " (no GeForce Code 43 check applies: see `exliar check`); KVM stays visible");
+  return s;
 }
 
 }  // namespace
@@ -124,7 +131,7 @@ int run_vm_xml(Context& ctx, const VmXmlOptions& o) {
       for (const auto& w : valid->warnings) say(ctx, "warning: --rom: " + w);
     }
   }
-  auto snippets = snippets_for(ctx, inv, *gpu);
+  auto snippets = snippets_for(ctx, inv, *gpu, o.legacy_nvidia_driver);
   if (!snippets) {
     error(ctx, snippets.error().describe());
     return kEnvironment;

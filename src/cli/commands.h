@@ -67,6 +67,7 @@ struct VmXmlOptions {
   std::string format = "xml";
   std::string check;  ///< --check FILE (lint)
   std::string rom;
+  bool legacy_nvidia_driver = false;  ///< the guest runs a GeForce driver older than R465
 };
 
 // Dynamic passthrough (cmd_vm.cpp, cmd_vm_hook.cpp).

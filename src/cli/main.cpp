@@ -216,6 +216,9 @@ int main(int argc, char** argv) {
   c_vm->add_option("--check", vm.check, "Lint a domain XML for passthrough mistakes")
       ->type_name("FILE");
   c_vm->add_option("--rom", vm.rom, "ROM file for the GPU")->type_name("FILE");
+  c_vm->add_flag("--legacy-nvidia-driver", vm.legacy_nvidia_driver,
+                 "The guest runs a GeForce driver older than R465: hide KVM and set a Hyper-V "
+                 "vendor_id (Code 43). Not needed with R465+ or for Quadro/Tesla GPUs");
   c_vm->callback([&] { action = [](Context& c) { return run_vm_xml(c, vm); }; });
 
   // Dynamic passthrough: per-VM hooks instead of boot-time binding (cmd_vm*.cpp).

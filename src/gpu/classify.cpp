@@ -125,6 +125,12 @@ std::vector<GpuInfo> classify(const Inventory& inv, const GpuDb& db) {
     DbMatch m = db.lookup(d->vendor_id, d->device_id, d->revision);
     info.match = m.kind;
     info.caps = m.caps();
+    // The Code 43 check was in the GeForce driver only: Quadro/Tesla/RTX-enterprise IDs
+    // inside a consumer chip's range never had it (NVIDIA GeForce passthrough FAQ, 2021).
+    if (db.is_pro(d->vendor_id, d->device_id) && info.caps.code43 != Code43::none) {
+      info.caps.code43 = Code43::none;
+      info.caps.source += "; pro/datacenter product per " + db.pro_ids_source;
+    }
     info.vendor_name = m.vendor ? m.vendor->name : fmt::format("vendor {}", hex4(d->vendor_id));
     if (m.entry) {
       info.known = true;

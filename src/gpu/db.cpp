@@ -24,8 +24,23 @@ const char* to_string(VbiosNeed v) {
       return "boot-gpu";
     case VbiosNeed::always:
       return "always";
+    case VbiosNeed::legacy_igd:
+      return "legacy-igd";
     default:
       return "never";
+  }
+}
+
+const char* to_string(Code43 c) {
+  switch (c) {
+    case Code43::legacy_drivers:
+      return "geforce-before-r465";
+    case Code43::all_drivers:
+      return "all-drivers";
+    case Code43::unknown:
+      return "unknown";
+    default:
+      return "none";
   }
 }
 
@@ -56,7 +71,8 @@ const std::set<std::string> kCapKeys = {"drivers",
                                         "supports_fbc",
                                         "supports_gvt",
                                         "supports_sriov",
-                                        "needs_code_43_workaround",
+                                        "code43",
+                                        "qemu_reset_quirk",
                                         "supports_vbios_loading",
                                         "vbios_needed",
                                         "notes",
@@ -150,8 +166,24 @@ Result<GpuCaps> parse_caps(const json& o, const Where& w) {
   c.supports_gvt = *b;
   if (r = opt_bool(o, "supports_sriov", w, true); !r) return tl::unexpected(r.error());
   c.supports_sriov = *r;
-  if (b = req_bool(o, "needs_code_43_workaround", w); !b) return tl::unexpected(b.error());
-  c.needs_code_43_workaround = *b;
+  auto c43 = req_string(o, "code43", w);
+  if (!c43) return tl::unexpected(c43.error());
+  if (*c43 == "none")
+    c.code43 = Code43::none;
+  else if (*c43 == "geforce-before-r465")
+    c.code43 = Code43::legacy_drivers;
+  else if (*c43 == "all-drivers")
+    c.code43 = Code43::all_drivers;
+  else if (*c43 == "unknown")
+    c.code43 = Code43::unknown;
+  else
+    return bad(w,
+               "field 'code43' must be \"none\", \"geforce-before-r465\", \"all-drivers\" or "
+               "\"unknown\"");
+  if (o.contains("qemu_reset_quirk")) {
+    if (b = req_bool(o, "qemu_reset_quirk", w); !b) return tl::unexpected(b.error());
+    c.qemu_reset_quirk = *b;
+  }
   if (b = req_bool(o, "supports_vbios_loading", w); !b) return tl::unexpected(b.error());
   c.supports_vbios_loading = *b;
   auto vb = req_string(o, "vbios_needed", w);
@@ -162,8 +194,12 @@ Result<GpuCaps> parse_caps(const json& o, const Where& w) {
     c.vbios_needed = VbiosNeed::boot_gpu;
   else if (*vb == "always")
     c.vbios_needed = VbiosNeed::always;
+  else if (*vb == "legacy-igd")
+    c.vbios_needed = VbiosNeed::legacy_igd;
   else
-    return bad(w, "field 'vbios_needed' must be \"never\", \"boot-gpu\" or \"always\"");
+    return bad(w,
+               "field 'vbios_needed' must be \"never\", \"boot-gpu\", \"always\" or "
+               "\"legacy-igd\"");
   if (o.contains("notes")) {
     auto n = req_string(o, "notes", w);
     if (!n) return tl::unexpected(n.error());
@@ -179,6 +215,11 @@ Status check_keys(const json& o, const Where& w, bool entry) {
   for (const auto& [k, v] : o.items()) {
     (void)v;
     if (kCapKeys.count(k) || (entry && kEntryKeys.count(k))) continue;
+    if (k == "needs_code_43_workaround")
+      return bad(w,
+                 "field 'needs_code_43_workaround' was replaced by 'code43': \"none\", "
+                 "\"geforce-before-r465\", \"all-drivers\" or \"unknown\" "
+                 "(docs/gpu-database.md)");
     return bad(w, fmt::format("unknown field '{}'", k));
   }
   return {};
@@ -289,7 +330,8 @@ Status parse_gpu_db_file(std::string_view name, std::string_view text, GpuDb& in
   for (const auto& [k, v] : doc.items()) {
     (void)v;
     if (k != "schema_version" && k != "description" && k != "requires_acs_override_note" &&
-        k != "vendors" && k != "entries")
+        k != "vendors" && k != "entries" && k != "generated_by" && k != "inputs" &&
+        k != "pro_device_ids")
       return bad(top, fmt::format("unknown top-level field '{}'", k));
   }
   if (!doc.contains("schema_version") || doc.at("schema_version") != 1)
@@ -298,6 +340,27 @@ Status parse_gpu_db_file(std::string_view name, std::string_view text, GpuDb& in
     return bad(top, "field 'vendors' must be a list");
   if (!doc.contains("entries") || !doc.at("entries").is_array())
     return bad(top, "field 'entries' must be a list");
+  if (doc.contains("pro_device_ids")) {
+    // {"source": "...", "10de": ["1eb8", ...]}: products of pro/datacenter lines.
+    const json& p = doc.at("pro_device_ids");
+    Where w{file, "pro_device_ids"};
+    if (!p.is_object()) return bad(w, "must be an object of vendor ID -> device ID list");
+    if (!p.contains("source") || !p.at("source").is_string() ||
+        p.at("source").get_ref<const std::string&>().empty())
+      return bad(w, "missing field 'source'");
+    into.pro_ids_source = p.at("source").get<std::string>();
+    for (const auto& [k, ids] : p.items()) {
+      if (k == "source") continue;
+      auto vid = parse_id4(json(k));
+      if (!vid || !ids.is_array())
+        return bad(w, fmt::format("'{}': expected a vendor ID with a list of device IDs", k));
+      for (const auto& d : ids) {
+        auto id = parse_id4(d);
+        if (!id) return bad(w, fmt::format("device ID {} is not 4 lowercase hex digits", d.dump()));
+        into.pro_ids.insert(std::uint32_t(*vid) << 16 | *id);
+      }
+    }
+  }
   int vi = 0;
   for (const auto& v : doc.at("vendors")) {
     Where w{file, fmt::format("vendor {}", vi++)};

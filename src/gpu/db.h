@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,8 +17,17 @@
 namespace exliar::gpu {
 
 /// When a ROM file must be given to the VM.
-enum class VbiosNeed { never, boot_gpu, always };
+/// legacy_igd: Intel iGPUs QEMU can assign in legacy mode (igd.c igd_devices[], SNB..RPL):
+/// only that mode needs a VGA ROM; UPT mode needs none (QEMU docs/igd-assign.txt).
+enum class VbiosNeed { never, boot_gpu, always, legacy_igd };
 const char* to_string(VbiosNeed);
+
+/// NVIDIA's Code 43 hypervisor check in the Windows GeForce driver. It never applied to
+/// Tesla/Quadro/RTX-enterprise products and was dropped in R465 (NVIDIA GeForce passthrough
+/// FAQ, 2021). `legacy_drivers`: only guest drivers older than R465 need KVM hidden;
+/// `all_drivers`: every driver branch of this GPU predates R465 (Tesla R340, Fermi R390).
+enum class Code43 { none, legacy_drivers, all_drivers, unknown };
+const char* to_string(Code43);
 
 /// Capability fields of an entry (or of a vendor's defaults).
 struct GpuCaps {
@@ -30,7 +40,10 @@ struct GpuCaps {
   std::optional<bool> supports_fbc;
   bool supports_gvt = false;
   std::optional<bool> supports_sriov;
-  bool needs_code_43_workaround = false;  ///< NVIDIA guest drivers before R465
+  Code43 code43 = Code43::none;
+  /// QEMU applies its own device-specific reset to this ID (hw/vfio/pci-quirks.c
+  /// vfio_setup_resetfn_quirk: Bonaire/Hawaii, which do not respond to a bus reset).
+  bool qemu_reset_quirk = false;
   bool supports_vbios_loading = true;
   VbiosNeed vbios_needed = VbiosNeed::never;
   std::optional<std::string> notes;
@@ -76,6 +89,13 @@ class GpuDb {
   std::vector<DbEntry> entries;
   std::vector<DbVendor> vendors;
   std::vector<std::string> files;  ///< where it came from ("embedded:amd.json", "/dir/amd.json")
+  /// (vendor << 16 | device) of Quadro/Tesla/RTX-enterprise products, generated from pci.ids
+  /// (nvidia-products.json): the GeForce-only Code 43 check never applied to them.
+  std::set<std::uint32_t> pro_ids;
+  std::string pro_ids_source;
+  bool is_pro(std::uint16_t vendor, std::uint16_t device) const {
+    return pro_ids.count(std::uint32_t(vendor) << 16 | device) != 0;
+  }
 
   /// Exact ID with matching revision, then exact ID, then the narrowest range, then the
   /// vendor's defaults.

@@ -33,7 +33,8 @@ json caps_to_json(const GpuInfo& g) {
   j["supports_fbc"] = opt(c.supports_fbc);
   j["supports_gvt"] = c.supports_gvt;
   j["supports_sriov"] = opt(c.supports_sriov);
-  j["needs_code_43_workaround"] = c.needs_code_43_workaround;
+  j["code43"] = to_string(c.code43);
+  j["qemu_reset_quirk"] = c.qemu_reset_quirk;
   j["supports_vbios_loading"] = c.supports_vbios_loading;
   j["vbios_needed"] = to_string(c.vbios_needed);
   j["notes"] = opt(c.notes);

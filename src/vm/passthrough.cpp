@@ -44,9 +44,10 @@ Result<Passthrough> make_passthrough(const Gpu& gpu, const std::vector<PciDevice
   return p;
 }
 
-VmSnippets vendor_snippets(const Inventory& inv, const Gpu& gpu, const gpu::GpuDb& db) {
+VmSnippets vendor_snippets(const Inventory& inv, const Gpu& gpu, const gpu::GpuDb& db,
+                           const VmSnippetOptions& o) {
   for (const auto& g : gpu::classify(inv, db))
-    if (g.gpu.address == gpu.address) return gpu::handler_for(g).vm_snippets(g);
+    if (g.gpu.address == gpu.address) return gpu::handler_for(g).vm_snippets(g, o);
   return {};
 }
 
@@ -151,7 +152,10 @@ std::string fragment_xml(const Passthrough& p, GuestSlot slot) {
   for (const auto& f : p.functions) build_hostdev(doc, p, f, slot);
   if (wants_features(p.snippets)) {
     doc.append_child(pugi::node_comment)
-        .set_value(" merge into <features> (the GPU's guest driver needs them) ");
+        .set_value(fmt::format(" merge into <features> ({}) ", p.snippets.reason.empty()
+                                                                   ? "for the GPU's guest driver"
+                                                                   : p.snippets.reason)
+                       .c_str());
     build_features(doc.append_child("features"), p.snippets, true);
   }
   std::ostringstream os;

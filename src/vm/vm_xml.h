@@ -43,7 +43,8 @@ Result<Passthrough> make_passthrough(const Gpu& gpu, const std::vector<PciDevice
 
 /// What the GPU database and the vendor handler (src/gpu/vendor) say the guest needs for
 /// this GPU; empty snippets when the database does not know it.
-VmSnippets vendor_snippets(const Inventory& inv, const Gpu& gpu, const gpu::GpuDb& db);
+VmSnippets vendor_snippets(const Inventory& inv, const Gpu& gpu, const gpu::GpuDb& db,
+                           const VmSnippetOptions& o = {});
 
 /// The guest PCI slot that holds all functions.
 struct GuestSlot {

@@ -34,7 +34,7 @@ class AmdHandler final : public VendorHandler {
     return p;
   }
 
-  VmSnippets vm_snippets(const GpuInfo& g) const override {
+  VmSnippets vm_snippets(const GpuInfo& g, const VmSnippetOptions& = {}) const override {
     VmSnippets s;
     // Never hide KVM for AMD: the Windows driver does not check for a hypervisor.
     (void)g;

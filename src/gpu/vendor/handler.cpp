@@ -74,7 +74,20 @@ std::vector<KernelParam> VendorHandler::apply_quirks(const GpuInfo& g, const Inv
   return out;
 }
 
-VmSnippets VendorHandler::vm_snippets(const GpuInfo&) const { return {}; }
+VmSnippets VendorHandler::vm_snippets(const GpuInfo&, const VmSnippetOptions&) const { return {}; }
+
+bool hides_kvm(const GpuInfo& g, const VmSnippetOptions& o) {
+  if (g.vendor_id != 0x10de || !g.passthrough_target()) return false;
+  switch (g.caps.code43) {
+    case Code43::all_drivers:
+      return true;
+    case Code43::legacy_drivers:
+    case Code43::unknown:
+      return o.legacy_nvidia_driver;
+    default:
+      return false;
+  }
+}
 
 std::vector<PostCheck> VendorHandler::post_checks(const GpuInfo& g) const {
   std::vector<PostCheck> out;

@@ -53,12 +53,17 @@ class VendorHandler {
   virtual Preparation prepare(const GpuInfo& g, const Inventory& inv) const;
   /// Kernel parameters that apply to this GPU on this host (none when nothing applies).
   virtual std::vector<KernelParam> apply_quirks(const GpuInfo& g, const Inventory& inv) const;
-  virtual VmSnippets vm_snippets(const GpuInfo& g) const;
+  virtual VmSnippets vm_snippets(const GpuInfo& g, const VmSnippetOptions& o = {}) const;
   virtual std::vector<PostCheck> post_checks(const GpuInfo& g) const;
 };
 
 /// The handler for g: AMD, NVIDIA, Intel, or a generic one for other vendors.
 const VendorHandler& handler_for(const GpuInfo& g);
+
+/// Does vm-xml hide KVM for this GPU? The one decision `check` (code-43-risk) and `vm-xml`
+/// share, so they cannot disagree: always when every driver of the GPU predates R465, with
+/// --legacy-nvidia-driver for GeForce GPUs (and unknown NVIDIA IDs), never for pro parts.
+bool hides_kvm(const GpuInfo& g, const VmSnippetOptions& o);
 
 /// Native drivers of the companion functions (snd_hda_intel, xhci_pci, UCSI drivers).
 std::vector<std::string> companion_drivers(const GpuInfo& g);

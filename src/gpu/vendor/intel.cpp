@@ -24,7 +24,7 @@ class IntelHandler final : public VendorHandler {
     return p;
   }
 
-  VmSnippets vm_snippets(const GpuInfo&) const override {
+  VmSnippets vm_snippets(const GpuInfo&, const VmSnippetOptions& = {}) const override {
     // Do not hide the hypervisor from Intel guests: Intel VFs give Code 43 when the
     // hypervisor bit is hidden (strongtz/i915-sriov-dkms#120).
     return {};

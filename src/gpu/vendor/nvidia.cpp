@@ -21,9 +21,9 @@ class NvidiaHandler final : public VendorHandler {
     return p;
   }
 
-  VmSnippets vm_snippets(const GpuInfo& g) const override {
+  VmSnippets vm_snippets(const GpuInfo& g, const VmSnippetOptions& o = {}) const override {
     VmSnippets s;
-    if (g.caps.needs_code_43_workaround) {
+    if (hides_kvm(g, o)) {
       // GeForce drivers before R465 stop with Code 43 when they see KVM; hiding the KVM
       // signature and spoofing the Hyper-V vendor ID avoids it (sk1080/nvidia-kvm-patcher#1,
       // kubevirt#3285). With hidden KVM on q35, QEMU >= 4.0 needs the in-kernel IOAPIC
@@ -31,6 +31,11 @@ class NvidiaHandler final : public VendorHandler {
       s.hide_kvm = true;
       s.hyperv_vendor_id = "exliarvfio";  // at most 12 characters
       s.ioapic_kvm = true;
+      s.reason = g.caps.code43 == Code43::all_drivers
+                     ? "every Windows driver of this GPU predates R465: the GeForce driver stops "
+                       "with Code 43 when it sees KVM"
+                     : "--legacy-nvidia-driver: GeForce drivers older than R465 stop with Code 43 "
+                       "when they see KVM";
     }
     return s;
   }

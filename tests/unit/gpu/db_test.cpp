@@ -21,7 +21,7 @@ const char* kVendor =
     R"("vendors": [{"vendor_id": "1002", "key": "amd", "name": "AMD", "defaults": {
   "drivers": [], "supports_reset": null, "has_reset_bug": null, "vendor_reset_supported": false,
   "reset_method": null, "requires_acs_override": null, "supports_fbc": false, "supports_gvt": false,
-  "supports_sriov": false, "needs_code_43_workaround": false, "supports_vbios_loading": true,
+  "supports_sriov": false, "code43": "none", "supports_vbios_loading": true,
   "vbios_needed": "never", "source": "test"}}])";
 
 std::string entry(const std::string& extra_or_override) {
@@ -31,7 +31,7 @@ std::string entry(const std::string& extra_or_override) {
     "integrated": false, "device_ids": ["67ff"], "drivers": ["amdgpu"], "supports_reset": null,
     "has_reset_bug": null, "vendor_reset_supported": false, "reset_method": null,
     "requires_acs_override": null, "supports_fbc": false, "supports_gvt": false,
-    "supports_sriov": false, "needs_code_43_workaround": false, "supports_vbios_loading": true,
+    "supports_sriov": false, "code43": "none", "supports_vbios_loading": true,
     "vbios_needed": "never", "source": "test")" +
          extra_or_override + "}";
 }
@@ -83,7 +83,7 @@ TEST(GpuDb, NarrowestRangeWins) {
   auto t4 = db.lookup(0x10de, 0x1eb8, std::nullopt);  // exact beats the TU104 range
   ASSERT_TRUE(t4.entry);
   EXPECT_EQ(t4.kind, MatchKind::exact);
-  EXPECT_EQ(t4.caps().reset_method, "flr");
+  EXPECT_EQ(t4.entry->codename, "TU104GL (Tesla T4)");  // its no-SBR quirk was reverted (W3)
   auto sxm = db.lookup(0x10de, 0x2342, std::nullopt);
   ASSERT_TRUE(sxm.entry);
   EXPECT_EQ(sxm.entry->codename, "GH100 (SXM)");
@@ -130,6 +130,9 @@ INSTANTIATE_TEST_SUITE_P(
         Broken{"upper hex", entry(R"(, "device_ids": ["67FF"])"), "not 4 lowercase hex"},
         Broken{"short id", entry(R"(, "device_ids": ["67f"])"), "not 4 lowercase hex"},
         Broken{"bad reset", entry(R"(, "reset_method": "magic")"), "reset_method"},
+        Broken{"old code43 key", entry(R"(, "needs_code_43_workaround": true)"),
+               "replaced by 'code43'"},
+        Broken{"bad code43", entry(R"(, "code43": "sometimes")"), "field 'code43' must be"},
         Broken{"bad vbios", entry(R"(, "vbios_needed": "sometimes")"), "vbios_needed"},
         Broken{"unknown key", entry(R"(, "colour": "red")"), "unknown field 'colour'"},
         Broken{"bool type", entry(R"(, "supports_gvt": "yes")"), "supports_gvt"},

@@ -76,13 +76,19 @@ TEST(AmdHandler, Navi3xHasTheBugAndNoVendorReset) {
   EXPECT_TRUE(c.h().prepare(c.g, c.f.inv).early_modules.empty());
 }
 
-TEST(NvidiaHandler, Code43SnippetsForEveryGeneration) {
+// Code 43 (issue 17, audit W1/W2): GeForce drivers before R465 only; vm-xml hides KVM
+// only when asked (--legacy-nvidia-driver) or when every driver predates R465.
+TEST(NvidiaHandler, Code43SnippetsOnlyWhenAskedForGeForce) {
   for (auto [id, arch] : {std::pair{0x1184, "Kepler"}, std::pair{0x1b80, "Pascal"},
                           std::pair{0x1e87, "Turing"}, std::pair{0x2204, "Ampere"}}) {
     Card c(0x10de, static_cast<std::uint16_t>(id));
     EXPECT_STREQ(c.h().name(), "nvidia");
     EXPECT_EQ(c.g.architecture, arch);
-    auto s = c.h().vm_snippets(c.g);
+    EXPECT_EQ(c.g.caps.code43, Code43::legacy_drivers) << arch;
+    EXPECT_FALSE(c.h().vm_snippets(c.g).hide_kvm) << arch;
+    VmSnippetOptions legacy;
+    legacy.legacy_nvidia_driver = true;
+    auto s = c.h().vm_snippets(c.g, legacy);
     EXPECT_TRUE(s.hide_kvm) << arch;
     ASSERT_TRUE(s.hyperv_vendor_id) << arch;
     EXPECT_LE(s.hyperv_vendor_id->size(), 12u);
@@ -92,6 +98,60 @@ TEST(NvidiaHandler, Code43SnippetsForEveryGeneration) {
     EXPECT_TRUE(has(p.softdep_drivers, "nvidia"));
     EXPECT_TRUE(p.early_modules.empty());
   }
+}
+
+TEST(NvidiaHandler, ProAndDatacenterPartsNeverHideKvm) {
+  VmSnippetOptions legacy;
+  legacy.legacy_nvidia_driver = true;
+  // T4 (exact entry), RTX A6000 and Quadro P4000 (pro IDs inside GeForce chip ranges),
+  // A100 and H100 (datacenter chips), RTX 4090 (no pre-R465 driver exists).
+  for (std::uint16_t id : {0x1eb8, 0x2230, 0x1bb1, 0x20b0, 0x2330, 0x2684}) {
+    Card c(0x10de, id);
+    EXPECT_EQ(c.g.caps.code43, Code43::none) << std::hex << id;
+    EXPECT_FALSE(c.h().vm_snippets(c.g, legacy).hide_kvm) << std::hex << id;
+  }
+}
+
+TEST(NvidiaHandler, LegacyGenerationsAlwaysHideKvmUnknownOnlyWhenAsked) {
+  Card fermi(0x10de, 0x1080);  // GTX 580
+  EXPECT_EQ(fermi.g.caps.code43, Code43::all_drivers);
+  EXPECT_TRUE(fermi.h().vm_snippets(fermi.g).hide_kvm);
+  Card unknown(0x10de, 0x3400);  // in no entry
+  EXPECT_FALSE(unknown.g.known);
+  EXPECT_EQ(unknown.g.caps.code43, Code43::unknown);
+  EXPECT_FALSE(unknown.h().vm_snippets(unknown.g).hide_kvm);
+  VmSnippetOptions legacy;
+  legacy.legacy_nvidia_driver = true;
+  EXPECT_TRUE(unknown.h().vm_snippets(unknown.g, legacy).hide_kvm);
+  Card igp(0x10de, 0x053e);  // C68 GeForce 7025 IGP: pre-Tesla, not Tesla (audit W6)
+  EXPECT_EQ(igp.g.architecture, "pre-Tesla");
+  EXPECT_TRUE(igp.g.gpu.integrated);
+}
+
+// Audit W3: the T4 no-bus-reset quirk was reverted; W4/W5: QEMU's Bonaire/Hawaii reset.
+TEST(ResetFacts, AuditedRows) {
+  Card t4(0x10de, 0x1eb8);
+  EXPECT_FALSE(t4.g.caps.reset_method.has_value());
+  EXPECT_FALSE(t4.g.caps.supports_reset.has_value());
+  for (std::uint16_t id : {0x6658, 0x665c, 0x67b0, 0x67b1, 0x67be}) {
+    Card c(0x1002, id);
+    EXPECT_EQ(c.g.caps.has_reset_bug, true) << std::hex << id;
+    EXPECT_TRUE(c.g.caps.qemu_reset_quirk) << std::hex << id;
+    EXPECT_NE(c.g.caps.reset_method, std::optional<std::string>("bus")) << std::hex << id;
+  }
+  Card mobile(0x1002, 0x6640);  // Bonaire, not in QEMU's list
+  EXPECT_EQ(mobile.g.caps.has_reset_bug, true);
+  EXPECT_FALSE(mobile.g.caps.qemu_reset_quirk);
+  for (std::uint16_t id : {0x6798, 0x7300, 0x6939}) {  // Tahiti, Fiji, Tonga: unknown (D1)
+    Card c(0x1002, id);
+    EXPECT_FALSE(c.g.caps.has_reset_bug.has_value()) << std::hex << id;
+    EXPECT_FALSE(c.g.caps.reset_method.has_value()) << std::hex << id;
+  }
+  Card gt1030(0x10de, 0x1d01);  // D2: no source for "resets fine"
+  EXPECT_FALSE(gt1030.g.caps.supports_reset.has_value());
+  EXPECT_FALSE(gt1030.g.caps.has_reset_bug.has_value());
+  Card thames(0x1002, 0x6841);  // D12
+  EXPECT_EQ(thames.g.codename, "Thames");
 }
 
 TEST(NvidiaHandler, TuringUsbAndUcsiDriversAreSoftdepped) {

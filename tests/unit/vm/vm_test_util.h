@@ -51,9 +51,12 @@ inline Inventory turing_inventory(Isolation iso = Isolation::isolated) {
   return inv;
 }
 
-/// The pre-R465 NVIDIA snippets the GPU database gives such a card.
+/// The snippets vm-xml --legacy-nvidia-driver gives a GeForce card (pre-R465 guest driver).
 inline VmSnippets code43_snippets() {
   VmSnippets s;
+  s.reason =
+      "--legacy-nvidia-driver: GeForce drivers older than R465 stop with Code 43 when they see "
+      "KVM";
   s.hide_kvm = true;
   s.hyperv_vendor_id = "exliar";
   s.ioapic_kvm = true;
