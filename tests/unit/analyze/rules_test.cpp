@@ -66,12 +66,27 @@ TEST(Rules, TableIdsAreStableAndUnique) {
     EXPECT_NE(std::find(ids.begin(), ids.end(), want), ids.end()) << want;
 }
 
-TEST(Rules, HealthyTwoGpuHostIsReady) {
+TEST(Rules, HealthyTwoGpuHostIsReadyOnceTheResetIsMeasured) {
   auto f = two_gpus();
-  auto r = run(f);
-  ASSERT_EQ(r.report.verdicts.size(), 2u);
+  // No source states how a GT 1030 resets: an unmeasured reset is the one warning.
+  auto unmeasured = run(f);
+  ASSERT_EQ(unmeasured.report.verdicts.size(), 2u);
+  EXPECT_EQ(unmeasured.report.verdicts[1].status, VerdictStatus::warnings);
+  int warnings = 0;
+  for (const auto& x : unmeasured.report.findings)
+    if (x.subject == "0000:01:00.0" && x.severity == Severity::warning) {
+      ++warnings;
+      EXPECT_EQ(x.id, "reset-unknown");
+      EXPECT_TRUE(mentions(x, "exliar test 0000:01:00.0"));
+    }
+  EXPECT_EQ(warnings, 1);
+
+  ConfigFacts facts;
+  facts.measured.push_back({"0000:01:00.0", "2026-12-03T10:00:00Z", true, "bus", 3});
+  auto r = run(f, facts);
   EXPECT_EQ(r.report.verdicts[1].status, VerdictStatus::ready) << r.report.verdicts[1].summary;
   EXPECT_EQ(check_exit_code(r.report), 0);
+  EXPECT_FALSE(r.find("reset-unknown", "0000:01:00.0"));
   EXPECT_TRUE(r.find("code-43-risk", "0000:01:00.0"));
   EXPECT_EQ(r.find("code-43-risk")->severity, Severity::info);
 }
