@@ -1,5 +1,6 @@
 #include "cli/cli_plan_view.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -8,6 +9,7 @@
 #include "cli/output.h"
 #include "host/text.h"
 #include "plan/diff.h"
+#include "plan/plan_check.h"
 #include "plan/plan_json.h"
 #include "state/plugin_hooks.h"
 #include "ui/text.h"
@@ -57,6 +59,10 @@ std::string render_plan(const Plan& plan, bool color, bool live) {
     if (const auto* e = std::get_if<EditFile>(&s.action)) {
       head += !e->before ? "create " : !e->after ? "delete " : "edit ";
       head += e->path;
+      // A created file gets the plan's mode (an edited one keeps its own): show it, since a
+      // plan read with --from is reviewed here before it runs.
+      if (!e->before && e->after)
+        head += " (mode " + fmt::format("{:04o}", static_cast<unsigned>(e->mode & 07777)) + ")";
       body = unified_diff(e->path, e->before, e->after, {3, color});
     } else if (const auto* c = std::get_if<RunCommand>(&s.action)) {
       head += "run " + shell_quote(c->argv);
@@ -174,9 +180,15 @@ Result<Plan> plan_for(Context& ctx, const PlanOptions& opts) {
     char buf[4096];
     if (::getcwd(buf, sizeof buf)) p = std::string(buf) + "/" + p;
   }
+  // A plan file is untrusted input: as for plugins, only one nobody else could have written,
+  // holding only steps exliar's planner could have made.
+  if (auto t = check_plan_file(*host, p, ::geteuid()); !t) return tl::unexpected(t.error());
   auto text = host->read_file(p);
   if (!text) return tl::unexpected(text.error());
-  return parse_plan(*text, opts.from);
+  auto plan = parse_plan(*text, opts.from);
+  if (!plan) return plan;
+  if (auto c = check_plan_targets(*plan, opts.from); !c) return tl::unexpected(c.error());
+  return plan;
 }
 
 }  // namespace exliar::cli

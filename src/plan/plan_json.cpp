@@ -1,6 +1,10 @@
 #include "plan/plan_json.h"
 
+#include <sys/stat.h>
+
 #include <array>
+
+#include "plan/plan_check.h"
 
 namespace exliar {
 
@@ -57,6 +61,8 @@ struct Reader {
   }
 };
 
+constexpr const char* kPathRule = "must be an absolute path without NUL, \".\", \"..\" or \"//\"";
+
 #define TRY_ASSIGN(var, expr)                           \
   auto var##_r = (expr);                                \
   if (!var##_r) return tl::unexpected(var##_r.error()); \
@@ -109,8 +115,14 @@ Result<Step> step_from(const json& j, const std::string& where, size_t index) {
       if (m.empty() || m.size() > 5 || m.find_first_not_of("01234567") != std::string::npos)
         return r.bad("mode", "must be an octal string such as \"0644\"");
       e.mode = static_cast<mode_t>(std::stoul(m, nullptr, 8));
+      // A created file gets this mode: a plan must not make a setuid program or a file any
+      // user may rewrite (what exliar writes is read at boot by root).
+      if (e.mode & (S_ISUID | S_ISGID | S_ISVTX | S_IWOTH) || e.mode > 07777)
+        return r.bad("mode", "\"" + m +
+                                 "\" is refused: no setuid, setgid, sticky or world-writable files "
+                                 "(use e.g. \"0644\" or \"0755\")");
     }
-    if (e.path.empty() || e.path.front() != '/') return r.bad("path", "must be an absolute path");
+    if (!plain_absolute_path(e.path)) return r.bad("path", kPathRule);
     if (!e.before && !e.after) return r.bad("after", "and before cannot both be null");
     s.action = std::move(e);
   } else if (kind == "command") {
@@ -137,7 +149,8 @@ Result<Step> step_from(const json& j, const std::string& where, size_t index) {
       TRY_ASSIGN(uv, r.str("undo_value"));
       w.undo_value = uv;
     }
-    if (w.path.empty() || w.path.front() != '/') return r.bad("path", "must be an absolute path");
+    if (!plain_absolute_path(w.path)) return r.bad("path", kPathRule);
+    if (w.undo_path && !plain_absolute_path(*w.undo_path)) return r.bad("undo_path", kPathRule);
     s.action = std::move(w);
   } else {
     return r.bad("kind", "must be \"edit\", \"command\" or \"sysfs\" (found \"" + kind + "\")");
@@ -285,7 +298,8 @@ Result<Plan> plan_from_json(const json& j, const std::string& where) {
   if (!j.is_object()) return fail("invalid plan: the document must be a JSON object", where);
   if (!j.contains("schema_version") || !j["schema_version"].is_number_integer())
     return fail("invalid plan: schema_version is missing", where);
-  if (j["schema_version"].get<int>() != kPlanSchemaVersion)
+  // Compared as a JSON number, not through get<int>(): 4294967297 must not read as 1.
+  if (j["schema_version"] != json(kPlanSchemaVersion))
     return fail("unsupported plan schema_version " + j["schema_version"].dump() +
                     " (this exliar reads " + std::to_string(kPlanSchemaVersion) + ")",
                 where);
