@@ -123,7 +123,8 @@ int finish(const Context& ctx, int rc) {
 
 std::vector<std::string> verb_names(CLI::App& app) {
   std::vector<std::string> out;
-  for (auto* s : app.get_subcommands([](CLI::App*) { return true; })) out.push_back(s->get_name());
+  for (auto* s : app.get_subcommands([](CLI::App*) { return true; }))
+    if (!s->get_group().empty()) out.push_back(s->get_name());  // hidden: __cli-tree
   return out;
 }
 

@@ -8,6 +8,9 @@ namespace exliar::cli {
 Inventory probe_host(Context& ctx) {
   Inventory inv = probe(ctx.fs);
   print_notes(ctx, inv);
+  if (ctx.output.verbosity == Verbosity::verbose)
+    std::fprintf(ctx.output.err, "exliar: device names from %s\n",
+                 inv.pci_ids_path ? inv.pci_ids_path->c_str() : "nowhere (no pci.ids found)");
   // Plugins see every device and may annotate it (shown in detect --json).
   PluginHost plugins(ctx);
   plugins.on_init();

@@ -84,7 +84,12 @@ struct VmHookOptions {
   std::vector<std::string> args;  ///< libvirt: NAME OP SUBOP EXTRA; Proxmox: VMID PHASE
 };
 
+struct SnapshotOptions {
+  std::string out;  ///< OUT.tar.gz (a host path, not inside --root)
+};
+
 int run_detect(Context&);
+int run_snapshot(Context&, const SnapshotOptions&);
 int run_check(Context&, const CheckOptions&);
 int run_groups(Context&, const GroupsOptions&);
 int run_gpu(Context&, const GpuOptions&);
@@ -108,6 +113,8 @@ struct HelpOptions {
   std::vector<std::string> command;  ///< "boot", "add": help for `exliar boot add`
 };
 int run_help(Context&, CLI::App& app, const HelpOptions&);
+/// Hidden `__cli-tree`: every command and option as JSON (man page, completions).
+int run_cli_tree(CLI::App& app, const std::string& version);
 /// The terminal UI; without a terminal a usage error (exit 2).
 int run_tui(Context&);
 

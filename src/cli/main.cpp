@@ -90,7 +90,10 @@ int main(int argc, char** argv) {
       "exliar: prepare a Linux host for GPU passthrough (VFIO), safely and reversibly.\n"
       "Reads the machine, says whether a GPU can be given to a VM, writes the boot, module\n"
       "and initramfs changes as one transaction that `exliar rollback` undoes."};
-  app.set_version_flag("--version", std::string("exliar ") + EXLIAR_VERSION);
+  // One place for each: the CMake project version and data/gpu-db/VERSION (CMakeLists.txt).
+  const std::string version = std::string("exliar ") + EXLIAR_VERSION + "\nGPU database " +
+                              EXLIAR_GPUDB_VERSION + " (built in; --gpu-db DIR overrides)";
+  app.set_version_flag("--version", version);
   // No verb: the terminal UI on a terminal, a usage error elsewhere (below).
   app.require_subcommand(0, 1);
   app.fallthrough();
@@ -107,6 +110,13 @@ int main(int argc, char** argv) {
   verb("detect", "Inventory: system, PCI devices, IOMMU groups and GPUs")->callback([&] {
     action = [](Context& c) { return run_detect(c); };
   });
+
+  static SnapshotOptions snapshot;
+  auto* c_snap = verb("snapshot",
+                      "Archive exactly the files detect and check read (for a bug report); "
+                      "--root DIR reads it back unpacked");
+  c_snap->add_option("out", snapshot.out, "OUT.tar.gz")->required();
+  c_snap->callback([&] { action = [](Context& c) { return run_snapshot(c, snapshot); }; });
 
   static CheckOptions check;
   auto* c_check = verb("check", "Readiness findings; exit 0 = a GPU is ready, 1 = blockers found");
@@ -280,6 +290,11 @@ int main(int argc, char** argv) {
 
   verb("tui", "Interactive terminal UI: machine, GPUs, plan, apply, rollback")->callback([&] {
     action = [](Context& c) { return run_tui(c); };
+  });
+
+  // Hidden (no group): the definitions above as JSON, for the man page and completions.
+  app.add_subcommand("__cli-tree", "")->group("")->callback([&] {
+    action = [&app](Context&) { return run_cli_tree(app, EXLIAR_VERSION); };
   });
 
   std::vector<std::string> args(argv + 1, argv + argc);

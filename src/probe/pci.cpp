@@ -157,8 +157,15 @@ std::optional<std::string> name_devices(const Fs& fs, std::vector<PciDevice>& de
       if (auto v = ids.vendor(d.vendor_id)) d.vendor_name = std::string(*v);
       if (auto n = ids.device(d.vendor_id, d.device_id)) d.device_name = std::string(*n);
     }
-    return std::string(p);
+    return fs.display(p);
   }
+  // A root without pci.ids (a snapshot, a minimal chroot): the host's names are better than
+  // none. Only the names come from the host; every fact still comes from the root.
+  if (!fs.is_live())
+    if (auto host = RealFs::open("/")) {
+      std::vector<ProbeNote> ignored;
+      if (auto p = name_devices(*host, devices, ignored)) return "the host's " + *p;
+    }
   return std::nullopt;
 }
 

@@ -12,8 +12,10 @@ namespace exliar {
 /// and a note names the file.
 std::vector<PciDevice> scan_pci(const Fs& fs, std::vector<ProbeNote>& notes);
 
-/// Fills vendor_name/device_name from the first pci.ids found under the root; returns
-/// the path used, or nullopt (names stay empty and output shows bracketed IDs).
+/// Fills vendor_name/device_name from the first pci.ids found under the root, else (when
+/// the root is not "/") from the host's; returns where the names came from, as the user
+/// finds it ("DIR/usr/share/misc/pci.ids", "the host's /usr/share/misc/pci.ids"), or
+/// nullopt (names stay empty and output shows bracketed IDs).
 std::optional<std::string> name_devices(const Fs& fs, std::vector<PciDevice>& devices,
                                         std::vector<ProbeNote>& notes);
 
