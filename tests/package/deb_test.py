@@ -177,12 +177,21 @@ class Chroot:
             self.mounts.append(d)
             if dst == "sys":
                 run(["mount", "--make-rslave", d])
-        shutil.copy("/etc/resolv.conf", os.path.join(self.root, "etc", "resolv.conf"))
+        # apt needs name service; debootstrap left the host's copy, restored on exit.
+        rc = os.path.join(self.root, "etc", "resolv.conf")
+        self.resolv = open(rc, "rb").read() if os.path.lexists(rc) else None
+        if os.path.lexists(rc):
+            os.unlink(rc)
+        shutil.copy("/etc/resolv.conf", rc)
         return self
 
     def __exit__(self, *a):
         for d in reversed(self.mounts):
             run(["umount", "-R", "-l", d])
+        rc = os.path.join(self.root, "etc", "resolv.conf")
+        os.unlink(rc)
+        if self.resolv is not None:
+            open(rc, "wb").write(self.resolv)
 
     def sh(self, script, what, ok=(0,)):
         r = run(["chroot", self.root, "/bin/sh", "-c", script],
@@ -229,7 +238,6 @@ def in_chroot(tar, deb, work):
         c.sh("! dpkg -s exliar 2>/dev/null | grep -q '^Status: install'", "dpkg -s after purge")
         phase("apt-get purge --autoremove", t0)
     os.unlink(os.path.join(root, "tmp", os.path.basename(deb)))
-    os.unlink(os.path.join(root, "etc", "resolv.conf"))
     after = listing(root)
     added, removed = sorted(after - before), sorted(before - after)
     left = [p for p in after if "exliar" in p]
