@@ -144,9 +144,11 @@ std::vector<PciDevice> scan_pci(const Fs& fs, std::vector<ProbeNote>& notes) {
 
 std::optional<std::string> name_devices(const Fs& fs, std::vector<PciDevice>& devices,
                                         std::vector<ProbeNote>& notes) {
+  bool root_has_one = false;
   for (auto p : paths::kPciIdsCandidates) {
     auto st = fs.stat(p);
     if (!st) continue;
+    root_has_one = true;
     auto text = fs.read_file(p);
     if (!text) {
       notes.push_back({fs.display(p), text.error().describe() + "; trying the next pci.ids"});
@@ -160,8 +162,9 @@ std::optional<std::string> name_devices(const Fs& fs, std::vector<PciDevice>& de
     return fs.display(p);
   }
   // A root without pci.ids (a snapshot, a minimal chroot): the host's names are better than
-  // none. Only the names come from the host; every fact still comes from the root.
-  if (!fs.is_live())
+  // none. Only the names come from the host; every fact still comes from the root. A root
+  // whose pci.ids is broken keeps bracketed IDs (its note says why).
+  if (!fs.is_live() && !root_has_one)
     if (auto host = RealFs::open("/")) {
       std::vector<ProbeNote> ignored;
       if (auto p = name_devices(*host, devices, ignored)) return "the host's " + *p;
