@@ -13,11 +13,20 @@ namespace exliar {
 namespace {
 
 // The attributes read per function, in one batched directory read.
-enum Attr { kVendor, kDevice, kClass, kSubVendor, kSubDevice, kRevision, kBootVga, kDriver, kGroup };
+enum Attr {
+  kVendor,
+  kDevice,
+  kClass,
+  kSubVendor,
+  kSubDevice,
+  kRevision,
+  kBootVga,
+  kDriver,
+  kGroup
+};
 const std::vector<Fs::Entry> kAttrs = {
-    {"vendor"},           {"device"},   {"class"},   {"subsystem_vendor"},
-    {"subsystem_device"}, {"revision"}, {"boot_vga"}, {"driver", true},
-    {"iommu_group", true}};
+    {"vendor"},   {"device"},   {"class"},        {"subsystem_vendor"}, {"subsystem_device"},
+    {"revision"}, {"boot_vga"}, {"driver", true}, {"iommu_group", true}};
 
 struct Reader {
   const Fs& fs;
@@ -35,8 +44,8 @@ struct Reader {
     }
     auto v = parse_hex(*values[a]);
     if (!v || *v > max) {
-      notes.push_back({fs.display(path(a)),
-                       "not a hex value (\"" + std::string(trim(*values[a])) + "\"); device skipped"});
+      notes.push_back({fs.display(path(a)), "not a hex value (\"" + std::string(trim(*values[a])) +
+                                                "\"); device skipped"});
       return std::nullopt;
     }
     return v;
@@ -72,7 +81,8 @@ std::optional<PciDevice> read_device(const Fs& fs, const PciAddress& addr, const
                                      const std::string& real, std::vector<ProbeNote>& notes) {
   auto values = fs.read_entries(real, kAttrs);
   if (!values) {
-    notes.push_back({fs.display(link), "dangling link (target " + real + " missing); device skipped"});
+    notes.push_back(
+        {fs.display(link), "dangling link (target " + real + " missing); device skipped"});
     return std::nullopt;
   }
   Reader r{fs, notes, real, *values};
@@ -86,13 +96,17 @@ std::optional<PciDevice> read_device(const Fs& fs, const PciAddress& addr, const
   d.vendor_id = static_cast<std::uint16_t>(*vendor);
   d.device_id = static_cast<std::uint16_t>(*device);
   d.class_code = *cls;
-  if (auto v = r.opt_hex(kSubVendor, 0xffff)) d.subsystem_vendor_id = static_cast<std::uint16_t>(*v);
-  if (auto v = r.opt_hex(kSubDevice, 0xffff)) d.subsystem_device_id = static_cast<std::uint16_t>(*v);
+  if (auto v = r.opt_hex(kSubVendor, 0xffff))
+    d.subsystem_vendor_id = static_cast<std::uint16_t>(*v);
+  if (auto v = r.opt_hex(kSubDevice, 0xffff))
+    d.subsystem_device_id = static_cast<std::uint16_t>(*v);
   if (auto v = r.opt_hex(kRevision, 0xff)) d.revision = static_cast<std::uint8_t>(*v);
   d.driver = r.link_name(kDriver);
   if (auto g = r.link_name(kGroup)) {
-    if (auto id = parse_long(*g); id && *id >= 0) d.iommu_group = static_cast<int>(*id);
-    else notes.push_back({fs.display(r.path(kGroup)), "link does not name a group number; ignored"});
+    if (auto id = parse_long(*g); id && *id >= 0)
+      d.iommu_group = static_cast<int>(*id);
+    else
+      notes.push_back({fs.display(r.path(kGroup)), "link does not name a group number; ignored"});
   }
   d.boot_vga = (*values)[kBootVga] && trim(*(*values)[kBootVga]) == "1";
   // The upstream bridge is the parent directory when that is itself a PCI function.
