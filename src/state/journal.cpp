@@ -1,5 +1,6 @@
 #include "state/journal.h"
 
+#include <algorithm>
 #include <ctime>
 #include <nlohmann/json.hpp>
 
@@ -179,7 +180,23 @@ Result<std::vector<std::string>> list_transactions(const Fs& fs) {
     if (!n.empty() && n.front() != '.' && fs.is_dir(transaction_dir(n)) &&
         fs.exists(path_join(transaction_dir(n), "log")))
       ids.push_back(n);
-  return ids;  // sorted by list_dir; the sequence prefix makes that oldest first
+  // Not list_dir's text order: "10000-…" sorts before "9999-…" as text.
+  std::sort(ids.begin(), ids.end(), transaction_older);
+  return ids;
+}
+
+bool transaction_older(const std::string& a, const std::string& b) {
+  auto seq = [](const std::string& id) {
+    size_t n = 0;
+    while (n < id.size() && id[n] >= '0' && id[n] <= '9') ++n;
+    std::string_view digits(id.data(), n);
+    while (digits.size() > 1 && digits.front() == '0') digits.remove_prefix(1);
+    return digits;
+  };
+  auto sa = seq(a), sb = seq(b);
+  if (sa.size() != sb.size()) return sa.size() < sb.size();
+  if (sa != sb) return sa < sb;
+  return a < b;
 }
 
 Result<TxInfo> load_transaction(const Fs& fs, const std::string& id) {

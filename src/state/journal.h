@@ -89,6 +89,9 @@ TxState state_of(const std::vector<JournalRecord>& records);
 
 /// Transaction ids in the journal, oldest first ([] when none was ever made).
 Result<std::vector<std::string>> list_transactions(const Fs& fs);
+/// True when transaction id `a` was made before `b`: ids start with a decimal sequence
+/// number whose width grows past 9999, so they compare by that number, then as text.
+bool transaction_older(const std::string& a, const std::string& b);
 Result<TxInfo> load_transaction(const Fs& fs, const std::string& id);
 /// The next id: a sequence number (so ids sort by age) and the UTC time.
 std::string next_transaction_id(const std::vector<std::string>& existing);

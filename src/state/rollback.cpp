@@ -68,7 +68,7 @@ TxResult<TxOutcome> undo_transaction(Context& ctx, const std::string& id, const 
   // one's backups would silently discard it.
   auto mine = edited_paths(*target);
   for (const auto& t : all) {
-    if (t.id <= target->id || t.state == TxState::rolled_back) continue;
+    if (!transaction_older(target->id, t.id) || t.state == TxState::rolled_back) continue;
     for (const auto& p : edited_paths(t))
       if (mine.count(p))
         return tl::unexpected(err("transaction " + t.id + " changed " + fs.display(p) +

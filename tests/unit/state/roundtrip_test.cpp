@@ -2,7 +2,9 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
 
+#include "host/paths.h"
 #include "state/journal.h"
 #include "state/transaction.h"
 #include "unit/state/fixture.h"
@@ -136,6 +138,45 @@ TEST(Transaction, TwoTransactionsRollBackNewestFirst) {
   ASSERT_TRUE(undo_transaction(*rig.ctx, ""));
   ASSERT_TRUE(undo_transaction(*rig.ctx, ""));
   EXPECT_EQ(tree_diff(rig.original, rig.now()), "");
+}
+
+// Ids are "NNNN-time"; past 9999 the sequence grows a digit, and "10000-…" sorts before
+// "9999-…" as text. The newest must still be the one rolled back first.
+TEST(Transaction, IdsPastTheFourthDigitStillSortByAge) {
+  Rig rig;
+  auto a = apply_plan(*rig.ctx, realistic_plan());
+  ASSERT_TRUE(a);
+  std::string txdir = rig.root + std::string(paths::kTransactionsDir) + "/";
+  std::string old_id = "9999" + a->id.substr(a->id.find('-'));
+  ASSERT_EQ(::rename((txdir + a->id).c_str(), (txdir + old_id).c_str()), 0);
+  Plan p2;
+  p2.intent.command = "boot add";
+  p2.steps.push_back(
+      edit_step({"/etc/default/grub", kGrubAfter, std::string(kGrubAfter) + "# more\n", 0644},
+                "second", "boot/grub"));
+  auto b = apply_plan(*rig.ctx, p2);
+  ASSERT_TRUE(b) << b.error().error.describe();
+  EXPECT_EQ(b->id.substr(0, 6), "10000-");
+  auto ids = list_transactions(*rig.fs);
+  ASSERT_TRUE(ids);
+  EXPECT_EQ(*ids, (std::vector<std::string>{old_id, b->id}));
+  auto early = undo_transaction(*rig.ctx, old_id);
+  ASSERT_FALSE(early) << "rolling back the older one would discard the newer one's edit";
+  EXPECT_NE(early.error().error.message.find("roll back " + b->id + " first"), std::string::npos);
+  auto first = undo_transaction(*rig.ctx, "");
+  ASSERT_TRUE(first) << first.error().error.describe();
+  EXPECT_EQ(first->id, b->id);
+  ASSERT_TRUE(undo_transaction(*rig.ctx, ""));
+  EXPECT_EQ(tree_diff(rig.original, rig.now()), "");
+}
+
+TEST(Transaction, IdOrderIsNumericThenText) {
+  EXPECT_TRUE(transaction_older("9999-20261204T000000Z", "10000-20261204T000000Z"));
+  EXPECT_FALSE(transaction_older("10000-20261204T000000Z", "9999-20261204T000000Z"));
+  EXPECT_TRUE(transaction_older("0002-20261204T000000Z", "0010-20261204T000000Z"));
+  EXPECT_TRUE(transaction_older("0002-20261204T000000Z", "0002-20261204T000001Z"));
+  EXPECT_FALSE(transaction_older("0002-x", "0002-x"));
+  EXPECT_TRUE(transaction_older("", "0001-x")) << "no sequence sorts first";
 }
 
 }  // namespace
