@@ -94,7 +94,9 @@ TxResult<std::vector<FileUndo>> check_files(const Fs& fs, const TxInfo& tx, bool
     // not written yet) or exactly what exliar wrote.
     bool is_original = u.backup ? (u.current && *u.current == u.original) : !st.has_value();
     bool is_ours = e->after ? (u.current && *u.current == *e->after) : !st.has_value();
-    if (!is_original && !is_ours && !(st && st->type != FileStat::Type::regular))
+    if (!st && !is_original && !is_ours)
+      drift.push_back(fs.display(e->path) + " was deleted since exliar wrote it");
+    else if (!is_original && !is_ours && st->type == FileStat::Type::regular)
       drift.push_back(fs.display(e->path) + " changed since exliar wrote it");
     out.push_back(std::move(u));
   }

@@ -1,5 +1,6 @@
 // Bad inputs: each gives a clear message, the right exit code, and changes nothing.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "state/journal.h"
 #include "state/transaction.h"
@@ -253,6 +254,22 @@ TEST(BadInput, FileChangedSinceApplyIsRefusedUnlessForced) {
   force.force = true;
   ASSERT_TRUE(undo_transaction(*a.rig.ctx, "", force));
   EXPECT_EQ(tree_diff(a.rig.original, a.rig.now()), "");
+}
+
+TEST(BadInput, FileDeletedSinceApplyIsNamedAsDeleted) {
+  Applied a;
+  ASSERT_EQ(::unlink((a.rig.root + "/etc/default/grub").c_str()), 0);
+  auto before = a.rig.now({});
+  auto r = undo_transaction(*a.rig.ctx, "");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().exit_code, 3);
+  EXPECT_HAS(msg(r.error()), "etc/default/grub was deleted since exliar wrote it");
+  EXPECT_EQ(msg(r.error()).find("changed since"), std::string::npos) << msg(r.error());
+  EXPECT_EQ(tree_diff(before, a.rig.now({})), "") << "nothing was changed";
+  TxOptions force;
+  force.force = true;
+  ASSERT_TRUE(undo_transaction(*a.rig.ctx, "", force));
+  EXPECT_EQ(tree_diff(a.rig.original, a.rig.now()), "") << "--force brings the file back";
 }
 
 TEST(BadInput, InterruptedTransactionBlocksChangesUntilRecovered) {
