@@ -1,5 +1,6 @@
 // exliar's entry point: parse the command line with CLI11 and call one verb.
 // Everything else lives in cmd_<verb>.cpp; this file only wires options.
+#include <signal.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -86,6 +87,10 @@ int no_verb(CLI::App& app, bool json) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // `exliar apply … | head -1`: a reader that goes away must not kill exliar in the middle
+  // of a transaction. Writes to stdout then fail with EPIPE and are ignored; the commands
+  // exliar runs get the default disposition back (ProcessRunner).
+  ::signal(SIGPIPE, SIG_IGN);
   CLI::App app{
       "exliar: prepare a Linux host for GPU passthrough (VFIO), safely and reversibly.\n"
       "Reads the machine, says whether a GPU can be given to a VM, writes the boot, module\n"

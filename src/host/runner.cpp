@@ -76,8 +76,14 @@ Result<CommandResult> ProcessRunner::run(const std::vector<std::string>& argv,
   // started (setpgid(2); a child that calls setsid() itself still escapes).
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+  // exliar ignores SIGPIPE (main.cpp); an ignored signal stays ignored across exec, so
+  // give the command the default back: its own pipelines expect to die of it.
+  sigset_t defaults;
+  sigemptyset(&defaults);
+  sigaddset(&defaults, SIGPIPE);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF);
   posix_spawnattr_setpgroup(&attr, 0);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
 
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
@@ -99,7 +105,8 @@ Result<CommandResult> ProcessRunner::run(const std::vector<std::string>& argv,
   Pipe::close(err.w);
   int pidfd = open_pidfd(pid);
 
-  // Feed stdin and drain stdout/stderr together so neither side blocks on a full pipe.
+  // Feed stdin and drain stdout/stderr together so neither side blocks on a full pipe
+  // (a command that exits early makes writes fail with EPIPE, not kill exliar).
   ::signal(SIGPIPE, SIG_IGN);
   ::fcntl(in.w, F_SETFL, O_NONBLOCK);
   ::fcntl(out.r, F_SETFL, O_NONBLOCK);
