@@ -78,6 +78,16 @@ std::string record_to_line(const JournalRecord& r) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+namespace {
+bool is_backup_name(std::string_view f) {
+  constexpr std::string_view kPrefix = "backup-";
+  if (f.size() <= kPrefix.size() || f.substr(0, kPrefix.size()) != kPrefix) return false;
+  for (char c : f.substr(kPrefix.size()))
+    if (c < '0' || c > '9') return false;
+  return f.size() - kPrefix.size() <= 9;
+}
+}  // namespace
+
 Result<std::vector<JournalRecord>> parse_log(std::string_view text, const std::string& where) {
   std::vector<JournalRecord> out;
   int line = 0;
@@ -130,6 +140,11 @@ Result<std::vector<JournalRecord>> parse_log(std::string_view text, const std::s
     if (!known) return bad("unknown record \"" + r.rec + "\"");
     if (r.rec == "backup" && (r.sha256.size() != 64 || r.file.empty() || r.path.empty()))
       return bad("a backup record lacks its hash, file or path");
+    // Backups are the transaction's own "backup-N" files; any other name (../../etc/…, an
+    // absolute path) would have rollback copy an unrelated file over the target.
+    if (r.rec == "backup" && !is_backup_name(r.file))
+      return bad("a backup record names \"" + r.file +
+                 "\", which is not a backup file of this transaction (backup-N)");
     out.push_back(std::move(r));
   }
   if (out.empty() || out.front().rec != "begin") {

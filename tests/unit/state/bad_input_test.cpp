@@ -2,6 +2,11 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <nlohmann/json.hpp>
+
+#include "host/text.h"
+#include "state/cleanup_script.h"
+#include "state/hash.h"
 #include "state/journal.h"
 #include "state/transaction.h"
 #include "unit/state/fixture.h"
@@ -91,6 +96,36 @@ TEST(BadInput, JournalLogCorrupted) {
   auto again = apply_plan(*a.rig.ctx, realistic_plan());
   ASSERT_FALSE(again);
   EXPECT_HAS(msg(again.error()), "journal corrupted");
+}
+
+// A journal is untrusted input: a backup record naming a file outside its transaction
+// directory would have rollback copy that file over the target (item 17).
+TEST(BadInput, BackupNameLeavingTheTransactionIsRefused) {
+  Applied a;
+  const std::string secret = "root:x:0:0::/root:/bin/sh\n";
+  put(a.rig.root, "etc/secret", secret, 0600);
+  std::string out;
+  const std::string log = get(a.rig.root, a.tx("log"));  // split_lines returns views into it
+  for (const auto& line : split_lines(log)) {
+    auto j = nlohmann::json::parse(std::string(line));
+    if (j.value("rec", "") == "backup" && out.find("../") == std::string::npos) {
+      j["file"] = "../../../../../etc/secret";
+      j["sha256"] = sha256_hex(secret);
+    }
+    out += j.dump() + "\n";
+  }
+  put(a.rig.root, a.tx("log"), out, 0600);
+  a.after = a.rig.now({});
+  auto r = undo_transaction(*a.rig.ctx, a.id);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().exit_code, 3);
+  EXPECT_HAS(msg(r.error()), "journal corrupted");
+  EXPECT_HAS(msg(r.error()), "../../../../../etc/secret");
+  EXPECT_HAS(msg(r.error()), "/log:");
+  EXPECT_EQ(tree_diff(a.after, a.rig.now({})), "") << "nothing was restored from it";
+  auto script = make_cleanup_script(*a.rig.fs);
+  ASSERT_FALSE(script) << "the cleanup script must not copy it either";
+  EXPECT_HAS(script.error().describe(), "../../../../../etc/secret");
 }
 
 TEST(BadInput, JournalPlanCorrupted) {
