@@ -122,9 +122,11 @@ int report(Context& ctx, const TxError& e) {
 
 int confirm_and_run(Context& ctx, const Plan& plan) {
   // An interrupted transaction comes first: its half-written files may make the plan look
-  // already in effect.
-  if (auto r = check_interrupted(ctx.fs); !r) return report(ctx, r.error());
-  if (plan.steps.empty() || plan_in_effect(ctx.fs, plan)) {
+  // already in effect. Both are seen under the lock (released before the question, so a
+  // user reading the plan blocks nobody; apply_plan takes it again and looks again).
+  auto in_effect = plan_in_effect_locked(ctx.fs, plan);
+  if (!in_effect) return report(ctx, in_effect.error());
+  if (*in_effect) {
     if (ctx.output.json) {
       nlohmann::ordered_json j;
       j["transaction"] = nullptr;

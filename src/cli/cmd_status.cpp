@@ -3,6 +3,7 @@
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "dynamic/session.h"
+#include "host/paths.h"
 #include "host/runner.h"
 #include "host/text.h"
 #include "plan/diff.h"
@@ -51,6 +52,15 @@ int run_status(Context& ctx) {
             tx->time + "  ";
     if (tx->state == TxState::rolled_back) {
       text += "rolled back\n";
+      list.push_back(j);
+      continue;
+    }
+    if (tx->interrupted() && ctx.fs.lock_held(paths::kLockFile)) {
+      // Another exliar is running it now: not interrupted, and not the user's to roll back.
+      j["in_progress"] = true;
+      text += paint(color, Color::yellow, "in progress") +
+              ": another exliar is running it right now; run `exliar status` again when it "
+              "finishes\n";
       list.push_back(j);
       continue;
     }

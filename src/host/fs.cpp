@@ -369,6 +369,16 @@ Result<FileLock> Fs::lock_exclusive(std::string_view p) {
   return fail("this filesystem cannot take locks", display(p), ENOTSUP);
 }
 
+bool Fs::lock_held(std::string_view) const { return false; }
+
+bool RealFs::lock_held(std::string_view p) const {
+  int fd = open_beneath(p, O_RDONLY | O_NOFOLLOW);
+  if (fd < 0) return false;  // no lock file: nobody ever locked
+  bool held = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  ::close(fd);  // closing drops the shared lock taken when it was free
+  return held;
+}
+
 Result<FileLock> RealFs::lock_exclusive(std::string_view p) {
   int fd = open_beneath(p, O_RDWR | O_CREAT | O_NOFOLLOW, 0600);
   if (fd < 0) return sys_fail(*this, "cannot open the lock file", p, -fd);

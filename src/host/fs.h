@@ -72,6 +72,10 @@ class Fs {
   /// Creates p (0600) if missing and takes an exclusive non-blocking flock on it; a lock
   /// held by another process fails with EWOULDBLOCK. Default: unsupported (ENOTSUP).
   virtual Result<FileLock> lock_exclusive(std::string_view p);
+  /// True when another open of p holds an exclusive flock right now (a transaction running
+  /// in another process). Read-only: needs no write access. A lock this process holds
+  /// through lock_exclusive counts too (flock locks belong to the open file description).
+  virtual bool lock_held(std::string_view p) const;
 
   /// One entry of a batched directory read: a regular file's content or a symlink's target.
   struct Entry {
@@ -115,6 +119,7 @@ class RealFs final : public Fs {
   Status chmod(std::string_view p, mode_t mode) override;
   Status symlink(std::string_view target, std::string_view p) override;
   Result<FileLock> lock_exclusive(std::string_view p) override;
+  bool lock_held(std::string_view p) const override;
   Result<std::vector<std::optional<std::string>>> read_entries(
       std::string_view dir, const std::vector<Entry>& entries) const override;
 

@@ -388,6 +388,14 @@ TxResult<TxOutcome> apply_plan(Context& ctx, const Plan& plan, const TxOptions& 
 
 TxResult<void> check_interrupted(const Fs& fs) { return refuse_interrupted(fs); }
 
+TxResult<bool> plan_in_effect_locked(Fs& fs, const Plan& plan, const TxOptions& opts) {
+  if (auto p = detail::check_privileges(fs, opts); !p) return tl::unexpected(p.error());
+  auto lock = detail::take_lock(fs);
+  if (!lock) return tl::unexpected(lock.error());
+  if (auto r = refuse_interrupted(fs); !r) return tl::unexpected(r.error());
+  return plan.steps.empty() || plan_in_effect(fs, plan);
+}
+
 bool plan_in_effect(const Fs& fs, const Plan& plan) {
   auto pre = preflight(fs, plan);
   if (!pre) return false;

@@ -59,6 +59,12 @@ bool plan_in_effect(const Fs& fs, const Plan& plan);
 TxResult<TxOutcome> apply_plan(Context& ctx, const Plan& plan, const TxOptions& opts = {});
 /// Refuses (exit 3) while an interrupted transaction waits for `exliar rollback`.
 TxResult<void> check_interrupted(const Fs& fs);
+/// What apply would find, seen under the transaction lock (taken and released here): a
+/// transaction another exliar is running right now holds it, so it is reported as "lock
+/// held", never as interrupted, and a concurrent rollback cannot make the plan look in
+/// effect half-way through. Refuses like apply_plan (privileges, lock, interrupted);
+/// otherwise true when applying would change nothing.
+TxResult<bool> plan_in_effect_locked(Fs& fs, const Plan& plan, const TxOptions& opts = {});
 /// rollback_transaction with the exit code classified. id "" = the interrupted transaction
 /// if there is one, else the last applied one.
 TxResult<TxOutcome> undo_transaction(Context& ctx, const std::string& id,
