@@ -46,9 +46,16 @@ int run_rollback(Context& ctx, const RollbackOptions& opts) {
     j["transaction"] = r->id;
     j["rolled_back"] = true;
     j["pending"] = r->pending;
-    return emit_json(ctx, j);
+    j["unrestored"] = r->unrestored;
+    int rc = emit_json(ctx, j);
+    return rc == kOk && !r->unrestored.empty() ? kFindings : rc;
   }
   std::string text = "Rolled back transaction " + r->id + ".\n";
+  if (!r->unrestored.empty()) {
+    text = "Closed transaction " + r->id + " (--force), but these were not restored:\n";
+    for (const auto& u : r->unrestored) text += "  " + u + "\n";
+    text += "Put them right by hand; the journal directory keeps what was saved.\n";
+  }
   if (!r->pending.empty()) {
     text += "Not run (the root is " + ctx.fs.root() + ", not this system); run inside `chroot " +
             ctx.fs.root() + "`:\n";
@@ -58,7 +65,8 @@ int run_rollback(Context& ctx, const RollbackOptions& opts) {
     text += "Reboot: needed, the kernel still runs with the undone boot settings until then.\n";
   text += "Verify: `exliar status` shows what is still applied.\n";
   if (script) text += "The rescue script " + *script + " now undoes only what is left.\n";
-  return emit(ctx, text);
+  int rc = emit(ctx, text);
+  return rc == kOk && !r->unrestored.empty() ? kFindings : rc;
 }
 
 }  // namespace exliar::cli

@@ -137,11 +137,15 @@ Result<std::string> make_cleanup_script(const Fs& fs) {
         if (const auto* b = tx->find("backup", i)) {
           std::string bpath = path_join(tx->dir, b->file);
           auto content = fs.read_file(bpath);
-          if (!content) return tl::unexpected(content.error());
-          if (sha256_hex(*content) != b->sha256)
-            return fail("journal corrupted: the backup of " + e->path +
-                            " does not match its recorded sha256",
-                        fs.display(bpath));
+          // A lost backup stays that file's problem: the script restores the others and
+          // fails at the end, naming it (the transaction is then not marked rolled back).
+          if (!content || sha256_hex(*content) != b->sha256) {
+            s += "bad " +
+                 sh_quote("cannot restore " + e->path + ": its backup " + bpath +
+                          (content ? " is damaged" : " is missing")) +
+                 "\n";
+            continue;
+          }
           s += "{\n";
           // One printf per line keeps the script readable and each argument short.
           size_t pos = 0;
@@ -162,7 +166,7 @@ Result<std::string> make_cleanup_script(const Fs& fs) {
             s += "rmdir_created " + sh_quote(*d) + "\n";
       } else if (std::holds_alternative<WriteSysfs>(step.action)) {
         const auto* r = tx->find("sysfs", i);
-        if (r && r->undo_value)
+        if (r && r->undo_value && !tx->unwritten(i))
           s += "sysfs_undo " + sh_quote(r->undo_path ? *r->undo_path : r->path) + " " +
                sh_quote(*r->undo_value) + "\n";
       } else {

@@ -20,6 +20,8 @@ void progress(const Context& ctx, const std::string& msg);
 struct UndoResult {
   std::vector<std::string> pending;  ///< regeneration commands to run in a chroot
   std::vector<std::string> notes;    ///< warnings (a directory left because it is not empty)
+  /// --force only: what could not be restored although the transaction was closed.
+  std::vector<std::string> unrestored;
 };
 
 /// Undoes every step that `records` shows as started, newest first, then re-runs the

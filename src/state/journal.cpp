@@ -132,9 +132,10 @@ Result<std::vector<JournalRecord>> parse_log(std::string_view text, const std::s
     } catch (const std::exception& ex) {
       return bad(std::string("a field has the wrong type (") + ex.what() + ")");
     }
-    static const char* kKnown[] = {
-        "begin", "start",  "backup", "absent",         "mkdir",  "sysfs",       "pending", "ran",
-        "done",  "failed", "commit", "rollback_begin", "undone", "rolled_back", "skip",    "hook"};
+    static const char* kKnown[] = {"begin",  "start",          "backup", "absent",      "mkdir",
+                                   "sysfs",  "pending",        "ran",    "done",        "failed",
+                                   "commit", "rollback_begin", "undone", "rolled_back", "skip",
+                                   "hook",   "unwritten"};
     bool known = false;
     for (const char* k : kKnown) known = known || r.rec == k;
     if (!known) return bad("unknown record \"" + r.rec + "\"");

@@ -57,6 +57,10 @@ struct TxInfo {
   bool interrupted() const { return state == TxState::applying || state == TxState::rolling_back; }
   /// First record of kind rec for step (nullptr when absent).
   const JournalRecord* find(const std::string& rec, int step) const;
+  /// The sysfs write of step i returned an error (an "unwritten" record): it changed
+  /// nothing, so there is nothing to undo, and undoing it anyway (binding back a driver
+  /// that was never unbound) can only fail and leave the transaction stuck.
+  bool unwritten(int i) const { return find("unwritten", i) != nullptr; }
 };
 
 /// Appends records to a transaction's log; `after_record` runs after each one is durable

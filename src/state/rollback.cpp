@@ -86,6 +86,7 @@ TxResult<TxOutcome> undo_transaction(Context& ctx, const std::string& id, const 
   out.id = target->id;
   out.changed = true;
   out.pending = undone->pending;
+  out.unrestored = undone->unrestored;
   for (const auto& n : undone->notes) detail::progress(ctx, "warning: " + n);
   return out;
 }

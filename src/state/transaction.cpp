@@ -248,7 +248,12 @@ Status run_sysfs(Context& ctx, Journal& j, const WriteSysfs& w, int i) {
   s.undo_path = w.undo_path;
   s.undo_value = w.undo_value;
   TRY_STATUS(j.append(s));
-  TRY_STATUS(ctx.fs.write_in_place(w.path, w.value));
+  if (auto wr = ctx.fs.write_in_place(w.path, w.value); !wr) {
+    // Recorded so rollback does not undo a write that never happened; if even this record
+    // cannot be written, rollback undoes it (the safe guess).
+    (void)j.append(rec("unwritten", i));
+    return wr;
+  }
   return j.append(rec("done", i));
 }
 

@@ -16,6 +16,8 @@ struct TxOutcome {
   std::string id;                    ///< transaction id under /var/lib/exliar/transactions
   bool changed = false;              ///< false when every step was already in effect
   std::vector<std::string> pending;  ///< commands recorded, not run (--root other than /)
+  /// rollback --force: what it could not restore, though the transaction is closed.
+  std::vector<std::string> unrestored;
 };
 
 /// Executes plan as one journaled transaction: lock, backups, atomic writes, commands,

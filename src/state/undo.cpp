@@ -23,6 +23,7 @@ struct FileUndo {
   std::string original;  ///< backup content, verified
   std::optional<std::string> current;
   FileStat st;
+  std::string lost;  ///< --force: why the backup cannot be restored (missing, damaged)
 };
 
 JournalRecord rec(std::string kind, int step) {
@@ -43,9 +44,11 @@ std::vector<int> started_steps(const TxInfo& tx) {
 }
 
 /// Reads the current state and the backup of every file step; checks, changing nothing.
+/// A backup that is missing or damaged blocks the whole rollback unless force, which
+/// restores every other file and reports that one (the damage stays with its file).
 TxResult<std::vector<FileUndo>> check_files(const Fs& fs, const TxInfo& tx, bool force) {
   std::vector<FileUndo> out;
-  std::vector<std::string> drift;
+  std::vector<std::string> drift, lost;
   for (int i : started_steps(tx)) {
     const auto* e = std::get_if<EditFile>(&tx.plan.steps[static_cast<size_t>(i)].action);
     if (!e) continue;
@@ -66,17 +69,17 @@ TxResult<std::vector<FileUndo>> check_files(const Fs& fs, const TxInfo& tx, bool
       std::string bpath = path_join(tx.dir, u.backup->file);
       auto b = fs.read_file(bpath);
       if (!b)
-        return tl::unexpected(TxError{Error{"the backup of " + e->path + " cannot be read: " +
-                                                b.error().describe() + "; nothing was restored",
-                                            fs.display(bpath)},
-                                      3});
-      if (sha256_hex(*b) != u.backup->sha256)
-        return tl::unexpected(
-            TxError{Error{"journal corrupted: the backup of " + e->path +
-                              " does not match its recorded sha256; nothing was restored",
-                          fs.display(bpath)},
-                    3});
-      u.original = std::move(*b);
+        u.lost = fs.display(e->path) + ": its backup cannot be read (" + b.error().describe() + ")";
+      else if (sha256_hex(*b) != u.backup->sha256)
+        u.lost = fs.display(e->path) + ": its backup " + fs.display(bpath) +
+                 " does not match its recorded sha256 (damaged)";
+      else
+        u.original = std::move(*b);
+      if (!u.lost.empty()) {
+        lost.push_back(u.lost);
+        out.push_back(std::move(u));
+        continue;
+      }
     }
     auto st = fs.stat(e->path, false);
     if (!st && st.error().err != ENOENT) return tl::unexpected(TxError{st.error(), 3});
@@ -100,6 +103,12 @@ TxResult<std::vector<FileUndo>> check_files(const Fs& fs, const TxInfo& tx, bool
       drift.push_back(fs.display(e->path) + " changed since exliar wrote it");
     out.push_back(std::move(u));
   }
+  if (!lost.empty() && !force)
+    return tl::unexpected(
+        TxError{Error{"refusing to roll back transaction " + tx.id + ", nothing was restored:\n  " +
+                      join(lost, "\n  ") + "\n(`exliar rollback --force " + tx.id +
+                      "` restores every other file and leaves these as they are)"},
+                3});
   if (!drift.empty() && !force)
     return tl::unexpected(
         TxError{Error{"refusing to roll back transaction " + tx.id + ", nothing was changed:\n  " +
@@ -174,13 +183,17 @@ TxResult<UndoResult> undo_records(Context& ctx, const TxInfo& tx, Journal& journ
     Status st;
     if (std::holds_alternative<EditFile>(s.action)) {
       auto f = by_step.find(i);
+      if (f != by_step.end() && !f->second->lost.empty()) {
+        errors.push_back("not restored: " + f->second->lost);
+        continue;
+      }
       if (f != by_step.end()) {  // else the step stopped before touching its file
         progress(ctx, "restoring " + fs.display(f->second->edit->path));
         st = restore_file(fs, *f->second, out.notes);
       }
     } else if (std::holds_alternative<WriteSysfs>(s.action)) {
       const JournalRecord* r = tx.find("sysfs", i);
-      if (r && r->undo_value)
+      if (r && r->undo_value && !tx.unwritten(i))
         st = fs.write_in_place(r->undo_path ? *r->undo_path : r->path, *r->undo_value);
     } else {
       commands.insert(commands.begin(), i);
@@ -191,11 +204,15 @@ TxResult<UndoResult> undo_records(Context& ctx, const TxInfo& tx, Journal& journ
     }
     journal_ok = journal.append(rec("undone", i)).has_value() && journal_ok;
   }
-  if (!errors.empty())
+  // --force always closes the transaction (it must never stay stuck, blocking every later
+  // apply): what could not be restored is reported instead.
+  if (!errors.empty() && force) out.unrestored = errors;
+  if (!errors.empty() && !force)
     return tl::unexpected(
         TxError{Error{"could not restore everything: " + join(errors, "; ") +
                       ". The journal keeps the backups; fix the cause and run `exliar rollback " +
-                      tx.id + "` again"},
+                      tx.id + "` again, or `exliar rollback --force " + tx.id +
+                      "` to close the transaction and leave these as they are"},
                 3});
   // Regenerate from the restored files (initramfs, bootloader configuration).
   for (int i : commands) {

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "host/text.h"
@@ -150,14 +151,74 @@ TEST(BadInput, BackupCorrupted) {
   EXPECT_EQ(tree_diff(a.after, a.rig.now({})), "");
 }
 
+// One lost backup is that file's problem (item 4): refused without --force, nothing
+// changed; --force restores every other file, closes the transaction and names the one.
 TEST(BadInput, BackupMissing) {
   Applied a;
   ::unlink((a.rig.root + "/" + a.tx("backup-4")).c_str());
   auto before = a.rig.now({});
   auto r = undo_transaction(*a.rig.ctx, "");
   ASSERT_FALSE(r);
-  EXPECT_HAS(msg(r.error()), "backup of /etc/mkinitcpio.conf cannot be read");
+  EXPECT_EQ(r.error().exit_code, 3);
+  EXPECT_HAS(msg(r.error()), "/etc/mkinitcpio.conf: its backup cannot be read");
+  EXPECT_HAS(msg(r.error()), "rollback --force");
   EXPECT_EQ(tree_diff(before, a.rig.now({})), "");
+
+  TxOptions force;
+  force.force = true;
+  auto f = undo_transaction(*a.rig.ctx, "", force);
+  ASSERT_TRUE(f) << msg(f.error());
+  ASSERT_EQ(f->unrestored.size(), 1u);
+  EXPECT_HAS(f->unrestored[0], "/etc/mkinitcpio.conf");
+  std::string diff = tree_diff(a.rig.original, a.rig.now());
+  EXPECT_HAS(diff, "etc/mkinitcpio.conf");
+  EXPECT_EQ(std::count(diff.begin(), diff.end(), '\n'), 1) << "only that file differs:\n" << diff;
+  EXPECT_EQ(load_transaction(*a.rig.fs, a.id)->state, TxState::rolled_back);
+}
+
+// Item 3: a sysfs write that failed changed nothing, so the automatic rollback must not
+// "undo" it; before, the undo failed the same way and the transaction stayed interrupted
+// for ever, blocking every later apply.
+TEST(BadInput, FailedSysfsWriteIsNotUndoneAndNothingGetsStuck) {
+  Rig rig;
+  rig.fs->readonly.insert(kOverride);  // the write fails, and so would any undo
+  auto r = apply_plan(*rig.ctx, realistic_plan());
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().exit_code, 4) << msg(r.error());
+  EXPECT_HAS(msg(r.error()), "Every change was undone");
+  EXPECT_EQ(tree_diff(rig.original, rig.now()), "");
+  auto ids = list_transactions(*rig.fs);
+  ASSERT_TRUE(ids && ids->size() == 1);
+  EXPECT_EQ(load_transaction(*rig.fs, ids->front())->state, TxState::rolled_back);
+  rig.fs->readonly.clear();
+  auto again = apply_plan(*rig.ctx, realistic_plan());
+  EXPECT_TRUE(again) << msg(again.error());
+}
+
+// Item 3: an undo that cannot succeed (the sysfs attribute refuses the old value) blocks a
+// plain rollback with a way out; --force always closes the transaction and names what it
+// could not restore, and apply works again.
+TEST(BadInput, ForceClosesATransactionWhoseUndoCannotSucceed) {
+  Applied a;
+  ASSERT_FALSE(a.id.empty());
+  a.rig.fs->readonly.insert(kOverride);
+  auto r = undo_transaction(*a.rig.ctx, "");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().exit_code, 3);
+  EXPECT_HAS(msg(r.error()), "rollback --force " + a.id);
+  TxOptions force;
+  force.force = true;
+  auto f = undo_transaction(*a.rig.ctx, "", force);
+  ASSERT_TRUE(f) << msg(f.error());
+  ASSERT_EQ(f->unrestored.size(), 1u);
+  EXPECT_HAS(f->unrestored[0], "driver_override");
+  EXPECT_EQ(load_transaction(*a.rig.fs, a.id)->state, TxState::rolled_back);
+  std::string diff = tree_diff(a.rig.original, a.rig.now());
+  EXPECT_HAS(diff, "driver_override");
+  EXPECT_EQ(std::count(diff.begin(), diff.end(), '\n'), 1) << diff;
+  a.rig.fs->readonly.clear();
+  auto again = apply_plan(*a.rig.ctx, realistic_plan());
+  EXPECT_TRUE(again) << msg(again.error());
 }
 
 TEST(BadInput, LockHeld) {
