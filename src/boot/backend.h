@@ -46,8 +46,23 @@ class BootBackend {
  public:
   virtual ~BootBackend() = default;
   virtual std::string name() const = 0;
-  virtual Result<BootConfig> read(const Fs& fs) const = 0;
-  virtual Result<BootPlan> plan(const Fs& fs, const std::vector<ParamEdit>& edits) const = 0;
+  /// The boot configuration as it is; a file that cannot be parsed is named as the user
+  /// finds it (root prefix included, see in_root).
+  Result<BootConfig> read(const Fs& fs) const {
+    auto r = read_files(fs);
+    if (!r) return tl::unexpected(in_root(fs, r.error()));
+    return r;
+  }
+  /// The edits that make `edits` true, and the commands that regenerate from them.
+  Result<BootPlan> plan(const Fs& fs, const std::vector<ParamEdit>& edits) const {
+    auto r = plan_edits(fs, edits);
+    if (!r) return tl::unexpected(in_root(fs, r.error()));
+    return r;
+  }
+
+ private:
+  virtual Result<BootConfig> read_files(const Fs& fs) const = 0;
+  virtual Result<BootPlan> plan_edits(const Fs& fs, const std::vector<ParamEdit>& edits) const = 0;
 };
 
 std::unique_ptr<BootBackend> make_grub_backend(const System& sys);

@@ -146,8 +146,8 @@ class GrubBackend final : public BootBackend {
  public:
   explicit GrubBackend(System s) : sys_(std::move(s)) {}
   std::string name() const override { return "grub"; }
-  Result<BootConfig> read(const Fs& fs) const override { return read_grub(fs, sys_, false); }
-  Result<BootPlan> plan(const Fs& fs, const std::vector<ParamEdit>& edits) const override {
+  Result<BootConfig> read_files(const Fs& fs) const override { return read_grub(fs, sys_, false); }
+  Result<BootPlan> plan_edits(const Fs& fs, const std::vector<ParamEdit>& edits) const override {
     auto src = load_sources(fs, sys_, nullptr);
     if (!src) return tl::unexpected(src.error());
     auto edited = *src;
@@ -238,7 +238,7 @@ class BlsBackend final : public BootBackend {
  public:
   explicit BlsBackend(System s) : sys_(std::move(s)) {}
   std::string name() const override { return "grub-bls"; }
-  Result<BootConfig> read(const Fs& fs) const override {
+  Result<BootConfig> read_files(const Fs& fs) const override {
     auto cfg = read_grub(fs, sys_, true);
     if (!cfg) return cfg;
     auto entries = bls_entries(fs);
@@ -256,7 +256,7 @@ class BlsBackend final : public BootBackend {
     }
     return cfg;
   }
-  Result<BootPlan> plan(const Fs& fs, const std::vector<ParamEdit>& edits) const override {
+  Result<BootPlan> plan_edits(const Fs& fs, const std::vector<ParamEdit>& edits) const override {
     BootPlan plan;
     auto entries = bls_entries(fs);
     if (!entries) return tl::unexpected(entries.error());

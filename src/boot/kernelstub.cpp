@@ -24,7 +24,7 @@ class KernelstubBackend final : public BootBackend {
     return o;
   }
 
-  Result<BootConfig> read(const Fs& fs) const override {
+  Result<BootConfig> read_files(const Fs& fs) const override {
     auto o = options(fs);
     if (!o) return tl::unexpected(o.error());
     BootConfig cfg;
@@ -38,7 +38,7 @@ class KernelstubBackend final : public BootBackend {
     return cfg;
   }
 
-  Result<BootPlan> plan(const Fs& fs, const std::vector<ParamEdit>& edits) const override {
+  Result<BootPlan> plan_edits(const Fs& fs, const std::vector<ParamEdit>& edits) const override {
     auto o = options(fs);
     if (!o) return tl::unexpected(o.error());
     // Simulate on the option list (one word per element) to know what changes.

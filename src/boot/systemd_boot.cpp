@@ -58,7 +58,7 @@ class SystemdBootBackend final : public BootBackend {
  public:
   std::string name() const override { return "systemd-boot"; }
 
-  Result<BootConfig> read(const Fs& fs) const override {
+  Result<BootConfig> read_files(const Fs& fs) const override {
     BootConfig cfg;
     cfg.backend = name();
     auto entries = installed_entries(fs, &cfg.notes);
@@ -91,7 +91,7 @@ class SystemdBootBackend final : public BootBackend {
     return cfg;
   }
 
-  Result<BootPlan> plan(const Fs& fs, const std::vector<ParamEdit>& edits) const override {
+  Result<BootPlan> plan_edits(const Fs& fs, const std::vector<ParamEdit>& edits) const override {
     BootPlan plan;
     std::vector<std::string> notes;
     auto entries = installed_entries(fs, &notes);

@@ -6,6 +6,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -26,6 +27,35 @@ struct Fd {
     if (fd >= 0) ::close(fd);
   }
 };
+
+/// fsync of a directory given as an O_PATH fd (which fsync refuses): reopens it for
+/// reading. False with errno set when either fails.
+/// Gives the new file `to` the extended attributes of the file `name` it replaces in dir
+/// (SELinux labels, file capabilities, ACLs and user attributes live there), so an edit
+/// changes the content only. Best effort: a name the new file cannot take (no permission,
+/// unsupported) is skipped, as cp --preserve=xattr does.
+void copy_xattrs(int dir, const std::string& name, int to) {
+  Fd from(::openat(dir, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  if (from.fd < 0) return;  // a new file: nothing to keep
+  ssize_t n = ::flistxattr(from.fd, nullptr, 0);
+  if (n <= 0) return;
+  std::string names(static_cast<size_t>(n), '\0');
+  n = ::flistxattr(from.fd, names.data(), names.size());
+  if (n <= 0) return;
+  names.resize(static_cast<size_t>(n));
+  std::string value(65536, '\0');  // XATTR_SIZE_MAX
+  for (size_t pos = 0; pos < names.size();) {
+    std::string key = names.c_str() + pos;
+    pos += key.size() + 1;
+    ssize_t v = ::fgetxattr(from.fd, key.c_str(), value.data(), value.size());
+    if (v >= 0) (void)::fsetxattr(to, key.c_str(), value.data(), static_cast<size_t>(v), 0);
+  }
+}
+
+bool sync_dir(int dir_path_fd) {
+  Fd d(::openat(dir_path_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  return d.fd >= 0 && ::fsync(d.fd) == 0;
+}
 
 std::string relative(std::string_view p) {
   while (!p.empty() && p.front() == '/') p.remove_prefix(1);
@@ -261,15 +291,24 @@ Result<FileStat> RealFs::stat(std::string_view p, bool follow) const {
   return out;
 }
 
-Status RealFs::write_atomic(std::string_view p, std::string_view content, mode_t mode) {
+Status RealFs::write_atomic_via(std::string_view p, std::string_view content, mode_t mode,
+                                std::string_view tmp_name) {
   std::string name;
   Fd dir(open_parent(p, name));
   if (dir.fd < 0) return sys_fail(*this, "cannot open the directory of", p, -dir.fd);
   // O_PATH fds cannot be used for fsync; reopen the directory for reading.
   Fd dirrd(::openat(dir.fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dirrd.fd < 0) return sys_fail(*this, "cannot open the directory of", p, errno);
-  std::random_device rd;
-  std::string tmp = "." + name + ".exliar-tmp-" + std::to_string(rd() % 1000000);
+  std::string tmp(tmp_name);
+  if (tmp.empty()) {
+    std::random_device rd;
+    tmp = "." + name + ".exliar-tmp-" + std::to_string(rd() % 1000000);
+  } else if (tmp.find('/') != std::string::npos || tmp == "." || tmp == "..") {
+    return fail("not a file name for a temporary file: " + tmp, display(p), EINVAL);
+  } else if (::unlinkat(dirrd.fd, tmp.c_str(), 0) != 0 && errno != ENOENT) {
+    // Left by a crash: the caller recorded this name, so it is the caller's own file.
+    return sys_fail(*this, "cannot remove the stale temporary file beside", p, errno);
+  }
   Fd out(::openat(dirrd.fd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode & 07777));
   if (out.fd < 0) return sys_fail(*this, "cannot create a temporary file beside", p, errno);
   auto cleanup = [&] { ::unlinkat(dirrd.fd, tmp.c_str(), 0); };
@@ -284,6 +323,7 @@ Status RealFs::write_atomic(std::string_view p, std::string_view content, mode_t
     }
     off += static_cast<size_t>(n);
   }
+  copy_xattrs(dirrd.fd, name, out.fd);
   // umask may have narrowed the mode given to openat.
   if (::fchmod(out.fd, mode & 07777) != 0 || ::fsync(out.fd) != 0) {
     int e = errno;
@@ -295,7 +335,10 @@ Status RealFs::write_atomic(std::string_view p, std::string_view content, mode_t
     cleanup();
     return sys_fail(*this, "cannot replace", p, e);
   }
-  ::fsync(dirrd.fd);
+  // The rename is durable only once the directory is: an unchecked failure here would let
+  // the journal say "done" for an edit a power loss can still take back.
+  if (::fsync(dirrd.fd) != 0)
+    return sys_fail(*this, "cannot make durable the directory of", p, errno);
   return {};
 }
 
@@ -314,17 +357,27 @@ Status RealFs::remove(std::string_view p) {
   std::string name;
   Fd dir(open_parent(p, name));
   if (dir.fd < 0) return sys_fail(*this, "cannot open the directory of", p, -dir.fd);
-  if (::unlinkat(dir.fd, name.c_str(), 0) == 0) return {};
-  if (errno == EISDIR && ::unlinkat(dir.fd, name.c_str(), AT_REMOVEDIR) == 0) return {};
-  return sys_fail(*this, "cannot remove", p, errno);
+  if (::unlinkat(dir.fd, name.c_str(), 0) != 0 &&
+      !(errno == EISDIR && ::unlinkat(dir.fd, name.c_str(), AT_REMOVEDIR) == 0))
+    return sys_fail(*this, "cannot remove", p, errno);
+  // Rollback removes what apply created and then records "rolled back": the removal must
+  // not be undone by a power loss after that record.
+  if (!sync_dir(dir.fd)) return sys_fail(*this, "cannot make durable the removal of", p, errno);
+  return {};
 }
 
 Status RealFs::make_dir(std::string_view p, mode_t mode) {
   std::string name;
   Fd dir(open_parent(p, name));
   if (dir.fd < 0) return sys_fail(*this, "cannot open the directory of", p, -dir.fd);
-  if (::mkdirat(dir.fd, name.c_str(), mode) == 0 || errno == EEXIST) return {};
-  return sys_fail(*this, "cannot create directory", p, errno);
+  if (::mkdirat(dir.fd, name.c_str(), mode) != 0) {
+    if (errno == EEXIST) return {};
+    return sys_fail(*this, "cannot create directory", p, errno);
+  }
+  // A new directory exists after a power loss only once its parent is synced; without it
+  // a transaction directory (and its backups) could vanish while the edits survive.
+  if (!sync_dir(dir.fd)) return sys_fail(*this, "cannot make durable the new directory", p, errno);
+  return {};
 }
 
 Status RealFs::chown(std::string_view p, uid_t uid, gid_t gid) {
@@ -332,6 +385,10 @@ Status RealFs::chown(std::string_view p, uid_t uid, gid_t gid) {
   if (fd.fd < 0) return sys_fail(*this, "cannot open", p, -fd.fd);
   if (::fchownat(fd.fd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0)
     return sys_fail(*this, "cannot change owner of", p, errno);
+  // The owner is part of what rollback restores; a symlink (not openable) has no data.
+  Fd rd(open_beneath(p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK));
+  if (rd.fd >= 0 && ::fsync(rd.fd) != 0)
+    return sys_fail(*this, "cannot make durable the owner of", p, errno);
   return {};
 }
 
@@ -339,6 +396,7 @@ Status RealFs::chmod(std::string_view p, mode_t mode) {
   Fd fd(open_beneath(p, O_RDONLY | O_NOFOLLOW));
   if (fd.fd < 0) return sys_fail(*this, "cannot open", p, -fd.fd);
   if (::fchmod(fd.fd, mode & 07777) != 0) return sys_fail(*this, "cannot change mode of", p, errno);
+  if (::fsync(fd.fd) != 0) return sys_fail(*this, "cannot make durable the mode of", p, errno);
   return {};
 }
 
@@ -349,6 +407,50 @@ Status RealFs::symlink(std::string_view target, std::string_view p) {
   std::string t(target);
   if (::symlinkat(t.c_str(), dir.fd, name.c_str()) != 0)
     return sys_fail(*this, "cannot create symlink", p, errno);
+  if (!sync_dir(dir.fd)) return sys_fail(*this, "cannot make durable the symlink", p, errno);
+  return {};
+}
+
+Error in_root(const Fs& fs, Error e) {
+  const std::string& r = fs.root();
+  bool hosted =
+      r == "/" || e.path.empty() || e.path.front() != '/' || e.path == r ||
+      (e.path.size() > r.size() && e.path.compare(0, r.size(), r) == 0 && e.path[r.size()] == '/');
+  if (!hosted) e.path = fs.display(e.path);
+  return e;
+}
+
+Status Fs::hard_link(std::string_view p, std::string_view) {
+  return fail("this filesystem cannot make hard links", display(p), ENOTSUP);
+}
+
+Status Fs::rename(std::string_view from, std::string_view) {
+  return fail("this filesystem cannot rename", display(from), ENOTSUP);
+}
+
+Status RealFs::hard_link(std::string_view p, std::string_view new_path) {
+  std::string from_name, to_name;
+  Fd from(open_parent(p, from_name));
+  if (from.fd < 0) return sys_fail(*this, "cannot open the directory of", p, -from.fd);
+  Fd to(open_parent(new_path, to_name));
+  if (to.fd < 0) return sys_fail(*this, "cannot open the directory of", new_path, -to.fd);
+  // No AT_SYMLINK_FOLLOW: a symlink is linked as itself, never its target outside the root.
+  if (::linkat(from.fd, from_name.c_str(), to.fd, to_name.c_str(), 0) != 0)
+    return sys_fail(*this, "cannot link", p, errno);
+  if (!sync_dir(to.fd)) return sys_fail(*this, "cannot make durable the link", new_path, errno);
+  return {};
+}
+
+Status RealFs::rename(std::string_view from, std::string_view to) {
+  std::string from_name, to_name;
+  Fd fd(open_parent(from, from_name));
+  if (fd.fd < 0) return sys_fail(*this, "cannot open the directory of", from, -fd.fd);
+  Fd td(open_parent(to, to_name));
+  if (td.fd < 0) return sys_fail(*this, "cannot open the directory of", to, -td.fd);
+  if (::renameat(fd.fd, from_name.c_str(), td.fd, to_name.c_str()) != 0)
+    return sys_fail(*this, "cannot rename", from, errno);
+  if (!sync_dir(td.fd) || !sync_dir(fd.fd))
+    return sys_fail(*this, "cannot make durable the rename to", to, errno);
   return {};
 }
 

@@ -60,15 +60,29 @@ class Fs {
   virtual Result<FileStat> stat(std::string_view p, bool follow = true) const = 0;
 
   /// Replace (or create) p with content: temp file in the same directory, fsync,
-  /// rename over p, fsync the directory. Mode applies to the new file.
-  virtual Status write_atomic(std::string_view p, std::string_view content, mode_t mode) = 0;
+  /// rename over p, fsync the directory (each fsync checked). Mode applies to the new file.
+  Status write_atomic(std::string_view p, std::string_view content, mode_t mode) {
+    return write_atomic_via(p, content, mode, {});
+  }
+  /// The same through a temp file of a name the caller chose (one component, in p's
+  /// directory), so that a crash between creating and renaming it leaves a name the caller
+  /// recorded and can remove; a stale file of that name is replaced. Empty: a random name.
+  virtual Status write_atomic_via(std::string_view p, std::string_view content, mode_t mode,
+                                  std::string_view tmp_name) = 0;
   /// Write a value into an existing file in place (sysfs attributes cannot be renamed over).
   virtual Status write_in_place(std::string_view p, std::string_view content) = 0;
-  virtual Status remove(std::string_view p) = 0;                 ///< file, symlink or empty dir
-  virtual Status make_dir(std::string_view p, mode_t mode) = 0;  ///< one level; EEXIST is ok
+  virtual Status remove(std::string_view p) = 0;  ///< file, symlink or empty dir
+  /// One level; EEXIST is ok. A new directory is made durable in its parent (fsync).
+  virtual Status make_dir(std::string_view p, mode_t mode) = 0;
   virtual Status chown(std::string_view p, uid_t uid, gid_t gid) = 0;
   virtual Status chmod(std::string_view p, mode_t mode) = 0;
   virtual Status symlink(std::string_view target, std::string_view p) = 0;
+  /// Makes new_path (which must not exist) another name of the regular file p, both inside
+  /// the root and on one filesystem (EXDEV otherwise); the directory of new_path is synced.
+  /// Default: unsupported (ENOTSUP), and callers fall back to copying.
+  virtual Status hard_link(std::string_view p, std::string_view new_path);
+  /// Renames from over to atomically; both directories are synced. Default: ENOTSUP.
+  virtual Status rename(std::string_view from, std::string_view to);
   /// Creates p (0600) if missing and takes an exclusive non-blocking flock on it; a lock
   /// held by another process fails with EWOULDBLOCK. Default: unsupported (ENOTSUP).
   virtual Result<FileLock> lock_exclusive(std::string_view p);
@@ -111,13 +125,16 @@ class RealFs final : public Fs {
   Result<std::string> read_link(std::string_view p) const override;
   Result<std::vector<std::string>> list_dir(std::string_view p) const override;
   Result<FileStat> stat(std::string_view p, bool follow = true) const override;
-  Status write_atomic(std::string_view p, std::string_view content, mode_t mode) override;
+  Status write_atomic_via(std::string_view p, std::string_view content, mode_t mode,
+                          std::string_view tmp_name) override;
   Status write_in_place(std::string_view p, std::string_view content) override;
   Status remove(std::string_view p) override;
   Status make_dir(std::string_view p, mode_t mode) override;
   Status chown(std::string_view p, uid_t uid, gid_t gid) override;
   Status chmod(std::string_view p, mode_t mode) override;
   Status symlink(std::string_view target, std::string_view p) override;
+  Status hard_link(std::string_view p, std::string_view new_path) override;
+  Status rename(std::string_view from, std::string_view to) override;
   Result<FileLock> lock_exclusive(std::string_view p) override;
   bool lock_held(std::string_view p) const override;
   Result<std::vector<std::optional<std::string>>> read_entries(
@@ -133,6 +150,13 @@ class RealFs final : public Fs {
   std::string root_;
   int root_fd_ = -1;
 };
+
+/// The convention for Error.path is the path as the user finds it on the host (root + p).
+/// Pure parsers and editors know only the path inside the root, so the layer that holds
+/// the Fs passes their errors through this at its boundary: a path that does not already
+/// carry the root prefix gets it (issue 14 item 20: the same file was named with the
+/// prefix in some messages and without it in others).
+Error in_root(const Fs& fs, Error e);
 
 // Pure path helpers (no I/O).
 std::string path_join(std::string_view dir, std::string_view name);

@@ -48,10 +48,8 @@ void append_ordered(Plan& plan, std::vector<Step> steps) {
                         [](const Step& s) { return std::holds_alternative<EditFile>(s.action); });
 }
 
-}  // namespace
-
-Result<Plan> make_plan(const PlanRequest& req, const Inventory& inv, const Fs& fs,
-                       const gpu::GpuDb& db) {
+Result<Plan> plan_request(const PlanRequest& req, const Inventory& inv, const Fs& fs,
+                          const gpu::GpuDb& db) {
   auto gpus = gpu::classify(inv, db);
   auto facts = analyze::gather_config_facts(fs);
   auto report = analyze::analyze(inv, gpus, facts);
@@ -169,6 +167,16 @@ Result<Plan> make_plan(const PlanRequest& req, const Inventory& inv, const Fs& f
   // What `status` compares with the running system after the reboot.
   plan.expect_cmdline = *params;
   for (const auto& a : fns) plan.expect_vfio.push_back(a.str());
+  return plan;
+}
+
+}  // namespace
+
+Result<Plan> make_plan(const PlanRequest& req, const Inventory& inv, const Fs& fs,
+                       const gpu::GpuDb& db) {
+  // Parsers below know paths inside the root; the user reads them with the root prefix.
+  auto plan = plan_request(req, inv, fs, db);
+  if (!plan) return tl::unexpected(in_root(fs, plan.error()));
   return plan;
 }
 

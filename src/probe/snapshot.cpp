@@ -65,7 +65,8 @@ Result<std::vector<std::optional<std::string>>> RecordingFs::read_entries(
   return r;
 }
 
-Status RecordingFs::write_atomic(std::string_view p, std::string_view, mode_t) {
+Status RecordingFs::write_atomic_via(std::string_view p, std::string_view, mode_t,
+                                     std::string_view) {
   return refused(p);
 }
 Status RecordingFs::write_in_place(std::string_view p, std::string_view) { return refused(p); }

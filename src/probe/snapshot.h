@@ -25,7 +25,7 @@ class RecordingFs final : public Fs {
   Result<std::vector<std::optional<std::string>>> read_entries(
       std::string_view dir, const std::vector<Entry>& entries) const override;
 
-  Status write_atomic(std::string_view p, std::string_view, mode_t) override;
+  Status write_atomic_via(std::string_view p, std::string_view, mode_t, std::string_view) override;
   Status write_in_place(std::string_view p, std::string_view) override;
   Status remove(std::string_view p) override;
   Status make_dir(std::string_view p, mode_t) override;

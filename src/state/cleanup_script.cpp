@@ -28,10 +28,14 @@ while [ "${ROOT%/}" != "$ROOT" ]; do ROOT=${ROOT%/}; done
 failed=0
 say() { printf 'exliar-cleanup: %s\n' "$*" >&2; }
 bad() { say "FAILED: $*"; failed=1; tx_failed=1; }
-# restore PATH MODE UID GID: content on stdin
+# rm_temp TEMP: what a crash between writing and renaming left (exliar's own temp name)
+rm_temp() {
+  if [ -f "$ROOT$1" ] && [ ! -L "$ROOT$1" ]; then rm -f "$ROOT$1" || bad "could not remove $1"; fi
+}
+# restore PATH MODE UID GID TEMP: content on stdin, written through TEMP beside PATH
 restore() {
   mkdir -p "$(dirname "$ROOT$1")" || { bad "cannot create the directory of $1"; cat >/dev/null; return; }
-  tmp="$(dirname "$ROOT$1")/.exliar-restore.$$"
+  tmp="$ROOT$5"
   if cat >"$tmp" && chmod "$2" "$tmp" && chown "$3:$4" "$tmp" && mv -f "$tmp" "$ROOT$1"; then
     say "restored $1"
   else
@@ -134,6 +138,8 @@ Result<std::string> make_cleanup_script(const Fs& fs) {
       int i = *st;
       const Step& step = tx->plan.steps[static_cast<size_t>(i)];
       if (const auto* e = std::get_if<EditFile>(&step.action)) {
+        std::string tmp = step_temp_path(tx->id, e->path);
+        if (tx->find("backup", i) || tx->find("absent", i)) s += "rm_temp " + sh_quote(tmp) + "\n";
         if (const auto* b = tx->find("backup", i)) {
           std::string bpath = path_join(tx->dir, b->file);
           auto content = fs.read_file(bpath);
@@ -157,7 +163,7 @@ Result<std::string> make_cleanup_script(const Fs& fs) {
             pos = end;
           }
           s += "} | restore " + sh_quote(e->path) + " " + octal(b->mode, 4) + " " +
-               std::to_string(b->uid) + " " + std::to_string(b->gid) + "\n";
+               std::to_string(b->uid) + " " + std::to_string(b->gid) + " " + sh_quote(tmp) + "\n";
         } else if (tx->find("absent", i)) {
           s += "unlink_created " + sh_quote(e->path) + "\n";
         }

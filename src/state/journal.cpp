@@ -132,10 +132,10 @@ Result<std::vector<JournalRecord>> parse_log(std::string_view text, const std::s
     } catch (const std::exception& ex) {
       return bad(std::string("a field has the wrong type (") + ex.what() + ")");
     }
-    static const char* kKnown[] = {"begin",  "start",          "backup", "absent",      "mkdir",
-                                   "sysfs",  "pending",        "ran",    "done",        "failed",
-                                   "commit", "rollback_begin", "undone", "rolled_back", "skip",
-                                   "hook",   "unwritten"};
+    static const char* kKnown[] = {"begin",  "start",          "backup",  "absent",      "mkdir",
+                                   "sysfs",  "pending",        "ran",     "done",        "failed",
+                                   "commit", "rollback_begin", "undone",  "rolled_back", "skip",
+                                   "hook",   "unwritten",      "original"};
     bool known = false;
     for (const char* k : kKnown) known = known || r.rec == k;
     if (!known) return bad("unknown record \"" + r.rec + "\"");
@@ -168,7 +168,8 @@ Status Journal::append(const JournalRecord& r) {
   size_t old = log_.size();
   log_ += record_to_line(r);
   log_ += '\n';
-  if (auto w = fs_.write_atomic(path_join(dir_, "log"), log_, 0600); !w) {
+  if (auto w = fs_.write_atomic_via(path_join(dir_, "log"), log_, 0600, journal_temp_name("log"));
+      !w) {
     log_.resize(old);
     return w;
   }
@@ -178,7 +179,23 @@ Status Journal::append(const JournalRecord& r) {
 }
 
 Status Journal::write_file(const std::string& name, std::string_view content) {
-  return fs_.write_atomic(path_join(dir_, name), content, 0600);
+  return fs_.write_atomic_via(path_join(dir_, name), content, 0600, journal_temp_name(name));
+}
+
+std::string journal_temp_name(std::string_view name) {
+  return "." + std::string(name) + ".exliar-tmp";
+}
+
+std::string step_temp_name(const std::string& tx_id, std::string_view path) {
+  // 100 bytes of the name keep the whole within NAME_MAX (255); a clash of two truncated
+  // names is harmless, as the steps of one transaction write one file at a time.
+  return "." + std::string(path_basename(path).substr(0, 100)) + ".exliar-tmp-" + tx_id;
+}
+
+std::string original_name(int step) { return "original-" + std::to_string(step); }
+
+std::string step_temp_path(const std::string& tx_id, std::string_view path) {
+  return path_join(path_dirname(path), step_temp_name(tx_id, path));
 }
 
 std::string transaction_dir(const std::string& id) {

@@ -22,6 +22,8 @@ namespace exliar {
 ///   absent{step, path}  mkdir{step, dirs}  sysfs{step, path, undo_path, undo_value}
 ///   pending{step, argv}  ran{step, exit}  done{step, sha256}  failed{step, error}
 ///   commit{time}  rollback_begin{reason}  undone{step}  rolled_back{time}
+///   original{step}: the original inode of the step's file is linked as original-N
+///   unwritten{step}: the sysfs write of the step failed (nothing to undo)
 struct JournalRecord {
   std::string rec;
   int step = -1;
@@ -101,5 +103,20 @@ Result<TxInfo> load_transaction(const Fs& fs, const std::string& id);
 std::string next_transaction_id(const std::vector<std::string>& existing);
 std::string utc_now();
 std::string transaction_dir(const std::string& id);
+
+// Temp files are named, not random, so that a crash between creating one and renaming it
+// over its target leaves a file recovery knows is exliar's and removes.
+/// The temp name of a journal file (log, plan.json, backup-N) inside its transaction
+/// directory: only the lock holder writes there, so one fixed name per file is enough.
+std::string journal_temp_name(std::string_view name);
+/// The temp file beside `path` through which transaction tx_id writes (and its rollback
+/// restores) that file. Derived from the id and the journaled path, so the record naming
+/// the path (backup or absent, appended before the write) names the temp file too, and a
+/// damaged journal cannot point recovery at any other file.
+std::string step_temp_name(const std::string& tx_id, std::string_view path);
+std::string step_temp_path(const std::string& tx_id, std::string_view path);
+/// "original-N": the hard link to the original inode of step N's file in the transaction
+/// directory, present when the step has an "original" record.
+std::string original_name(int step);
 
 }  // namespace exliar

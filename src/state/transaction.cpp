@@ -155,6 +155,11 @@ std::vector<std::string> missing_dirs(const Fs& fs, const std::string& p) {
   return dirs;
 }
 
+/// A filesystem that cannot hold this link (not a failure of the disk).
+bool cannot_link_here(int err) {
+  return err == EXDEV || err == ENOTSUP || err == EOPNOTSUPP || err == EPERM || err == EMLINK;
+}
+
 JournalRecord rec(std::string kind, int step) {
   JournalRecord r;
   r.rec = std::move(kind);
@@ -168,7 +173,8 @@ JournalRecord rec(std::string kind, int step) {
     if (!s_) return tl::unexpected(s_.error()); \
   } while (0)
 
-Status run_edit(Context& ctx, Journal& j, const EditFile& e, int i, const Preflight& p) {
+Status run_edit(Context& ctx, Journal& j, const std::string& tx_id, const EditFile& e, int i,
+                const Preflight& p) {
   Fs& fs = ctx.fs;
   if (p.exists) {
     std::string file = "backup-" + std::to_string(i);
@@ -181,6 +187,15 @@ Status run_edit(Context& ctx, Journal& j, const EditFile& e, int i, const Prefli
     b.gid = p.st.gid;
     b.file = file;
     TRY_STATUS(j.append(b));
+    // The original inode itself, kept under a second name in the journal: rollback puts it
+    // back, so hard links, extended attributes and labels come back with the content. Where
+    // no link can be made (another filesystem), rollback restores the content copy.
+    std::string kept = path_join(j.dir(), original_name(i));
+    if (auto l = fs.hard_link(e.path, kept)) {
+      TRY_STATUS(j.append(rec("original", i)));
+    } else if (!cannot_link_here(l.error().err)) {
+      return l;
+    }
   } else {
     JournalRecord a = rec("absent", i);
     a.path = e.path;
@@ -195,7 +210,8 @@ Status run_edit(Context& ctx, Journal& j, const EditFile& e, int i, const Prefli
     }
   }
   if (e.after) {
-    TRY_STATUS(fs.write_atomic(e.path, *e.after, p.exists ? p.st.mode : e.mode));
+    TRY_STATUS(fs.write_atomic_via(e.path, *e.after, p.exists ? p.st.mode : e.mode,
+                                   step_temp_name(tx_id, e.path)));
     if (p.exists) {
       // The new inode belongs to whoever wrote it; give it back to the original owner.
       auto st = fs.stat(e.path, false);
@@ -337,7 +353,7 @@ TxResult<TxOutcome> apply_plan(Context& ctx, const Plan& plan, const TxOptions& 
       ok = j.append(rec("start", si));
       if (!ok) {
       } else if (const auto* e = std::get_if<EditFile>(&s.action)) {
-        ok = run_edit(ctx, j, *e, si, (*pre)[i]);
+        ok = run_edit(ctx, j, out.id, *e, si, (*pre)[i]);
       } else if (const auto* c = std::get_if<RunCommand>(&s.action)) {
         ok = run_command(ctx, j, *c, si, out);
       } else if (const auto* w = std::get_if<WriteSysfs>(&s.action)) {

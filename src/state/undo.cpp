@@ -24,6 +24,7 @@ struct FileUndo {
   std::optional<std::string> current;
   FileStat st;
   std::string lost;  ///< --force: why the backup cannot be restored (missing, damaged)
+  std::string kept;  ///< the original inode's link in the journal ("" when none was made)
 };
 
 JournalRecord rec(std::string kind, int step) {
@@ -58,6 +59,7 @@ TxResult<std::vector<FileUndo>> check_files(const Fs& fs, const TxInfo& tx, bool
     u.backup = tx.find("backup", i);
     u.absent = tx.find("absent", i);
     u.mkdir = tx.find("mkdir", i);
+    if (tx.find("original", i)) u.kept = path_join(tx.dir, original_name(i));
     if (!u.backup && !u.absent) continue;  // interrupted before it touched the file
     if (u.backup && u.backup->path != e->path)
       return tl::unexpected(
@@ -119,7 +121,35 @@ TxResult<std::vector<FileUndo>> check_files(const Fs& fs, const TxInfo& tx, bool
   return out;
 }
 
-Status restore_file(Fs& fs, const FileUndo& u, std::vector<std::string>& notes) {
+/// Removes what a crash inside a write (between creating the temp file and renaming it)
+/// left beside the step's file: only exliar's own name for it, and only a regular file.
+Status remove_temp(Fs& fs, const std::string& tx_id, const std::string& path) {
+  std::string tmp = step_temp_path(tx_id, path);
+  auto st = fs.stat(tmp, false);
+  if (!st || st->type != FileStat::Type::regular) return {};
+  return fs.remove(tmp);
+}
+
+/// The same for the journal's own files in the transaction directory.
+void remove_journal_temps(Fs& fs, const TxInfo& tx) {
+  auto names = fs.list_dir(tx.dir);
+  if (!names) return;
+  for (const auto& n : *names)
+    if (n.size() > 12 && n[0] == '.' && n.ends_with(".exliar-tmp"))
+      (void)fs.remove(path_join(tx.dir, n));
+}
+
+/// The journal's link to the original inode still holds exactly the saved content.
+bool kept_is_original(const Fs& fs, const FileUndo& u) {
+  if (u.kept.empty()) return false;
+  auto st = fs.stat(u.kept, false);
+  if (!st || st->type != FileStat::Type::regular) return false;
+  auto c = fs.read_file(u.kept);
+  return c && *c == u.original;
+}
+
+Status restore_file(Fs& fs, const std::string& tx_id, const FileUndo& u,
+                    std::vector<std::string>& notes) {
   const std::string& p = u.edit->path;
   if (u.backup) {
     const JournalRecord& b = *u.backup;
@@ -130,7 +160,15 @@ Status restore_file(Fs& fs, const FileUndo& u, std::vector<std::string>& notes) 
       }
       auto dirs = fs.make_dirs(path_dirname(p), 0755);  // a parent removed since (--force)
       if (!dirs) return tl::unexpected(dirs.error());
-      if (auto w = fs.write_atomic(p, u.original, b.mode); !w) return w;
+      if (kept_is_original(fs, u)) {
+        // The very inode apply replaced: its other links and attributes come back too.
+        if (auto r = fs.rename(u.kept, p); !r) return r;
+      } else {
+        if (auto w = fs.write_atomic_via(p, u.original, b.mode, step_temp_name(tx_id, p)); !w)
+          return w;
+        // Changed through another of its names since: the saved copy wins; drop the link.
+        if (!u.kept.empty() && fs.exists(u.kept)) (void)fs.remove(u.kept);
+      }
     }
     auto st = fs.stat(p, false);
     if (!st) return tl::unexpected(st.error());
@@ -181,15 +219,16 @@ TxResult<UndoResult> undo_records(Context& ctx, const TxInfo& tx, Journal& journ
   for (int i : started_steps(tx)) {
     const Step& s = tx.plan.steps[static_cast<size_t>(i)];
     Status st;
-    if (std::holds_alternative<EditFile>(s.action)) {
+    if (const auto* e = std::get_if<EditFile>(&s.action)) {
+      st = remove_temp(fs, tx.id, e->path);
       auto f = by_step.find(i);
       if (f != by_step.end() && !f->second->lost.empty()) {
         errors.push_back("not restored: " + f->second->lost);
         continue;
       }
-      if (f != by_step.end()) {  // else the step stopped before touching its file
+      if (st && f != by_step.end()) {  // else the step stopped before touching its file
         progress(ctx, "restoring " + fs.display(f->second->edit->path));
-        st = restore_file(fs, *f->second, out.notes);
+        st = restore_file(fs, tx.id, *f->second, out.notes);
       }
     } else if (std::holds_alternative<WriteSysfs>(s.action)) {
       const JournalRecord* r = tx.find("sysfs", i);
@@ -234,6 +273,7 @@ TxResult<UndoResult> undo_records(Context& ctx, const TxInfo& tx, Journal& journ
   JournalRecord done = rec("rolled_back", -1);
   done.time = utc_now();
   journal_ok = journal.append(done).has_value() && journal_ok;
+  remove_journal_temps(fs, tx);
   if (!journal_ok)
     out.notes.push_back("the journal could not record the rollback; `exliar rollback " + tx.id +
                         "` will finish recording it (the files are already restored)");

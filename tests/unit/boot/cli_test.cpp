@@ -57,6 +57,57 @@ TEST(BootCli, MalformedFileIsAnErrorWithFileAndLine) {
   EXPECT_EQ(root.read("/etc/default/grub"), "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\r\n");
 }
 
+// Issue 14 item 20: every parse error names the file as the user finds it, with the
+// --root prefix, whichever backend or parser found it. Each root has one broken file.
+TEST(BootCli, ParseErrorsNameTheFileWithTheRootPrefix) {
+  struct Case {
+    const char* what;
+    std::vector<std::pair<const char*, const char*>> files;
+    const char* broken;  ///< the file the error must name, with its line
+  };
+  const std::vector<Case> cases = {
+      {"grub: unclosed quote",
+       {{"/etc/default/grub", "GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX_DEFAULT=\"quiet\n"}},
+       "/etc/default/grub:2:"},
+      {"grub: CR line end",
+       {{"/etc/default/grub", "GRUB_CMDLINE_LINUX=\"\"\r\n"}},
+       "/etc/default/grub:1:"},
+      {"grub drop-in",
+       {{"/etc/default/grub", "GRUB_CMDLINE_LINUX=\"\"\n"},
+        {"/etc/default/grub.d/50-x.cfg", "GRUB_CMDLINE_LINUX=\"$GRUB_CMDLINE_LINUX x\n"}},
+       "/etc/default/grub.d/50-x.cfg:1:"},
+      {"/etc/kernel/cmdline: CR line end",
+       {{"/etc/kernel/cmdline", "root=/dev/sda1 quiet\r\n"},
+        {"/boot/loader/entries/debian.conf",
+         "title Debian\nlinux /vmlinuz\noptions root=/dev/sda1\n"}},
+       "/etc/kernel/cmdline:1:"},
+      {"loader entry: CR line end",
+       {{"/boot/loader/entries/debian.conf",
+         "title Debian\r\nlinux /vmlinuz\r\noptions quiet\r\n"}},
+       "/boot/loader/entries/debian.conf:1:"},
+      {"kernelstub: bad JSON",
+       {{"/etc/kernelstub/configuration",
+         "{\n  \"user\": {\n    \"kernel_options\": [\"quiet\",\n"}},
+       "/etc/kernelstub/configuration:"},
+  };
+  for (const auto& c : cases) {
+    test::TempRoot root;
+    root.write("/etc/os-release", "ID=debian\nVERSION_ID=\"12\"\n");
+    root.write("/proc/cmdline", "root=/dev/sda1 quiet\n");
+    for (const auto& [path, text] : c.files) root.write(path, text);
+    for (const char* verb : {"show", "add"}) {
+      std::vector<std::string> args{"--root", root.dir(), "boot", verb};
+      if (std::string(verb) == "add") args.insert(args.end(), {"iommu=pt", "--yes"});
+      auto r = exliar(args);
+      EXPECT_EQ(r.code, 3) << c.what << " (" << verb << "): " << r.err;
+      EXPECT_NE(r.err.find(root.dir() + c.broken), std::string::npos)
+          << c.what << " (boot " << verb << "): the error must name " << root.dir() << c.broken
+          << "\n"
+          << r.err;
+    }
+  }
+}
+
 TEST(BootCli, AddWithoutTtyOrYesRefusesAndChangesNothing) {
   test::TempRoot root;
   make_ubuntu(root);

@@ -105,8 +105,9 @@ class RomRecordingFs final : public Fs {
   Result<FileStat> stat(std::string_view p, bool follow) const override {
     return real_.stat(p, follow);
   }
-  Status write_atomic(std::string_view p, std::string_view c, mode_t m) override {
-    return real_.write_atomic(p, c, m);
+  Status write_atomic_via(std::string_view p, std::string_view c, mode_t m,
+                          std::string_view t) override {
+    return real_.write_atomic_via(p, c, m, t);
   }
   Status write_in_place(std::string_view p, std::string_view c) override {
     if (path_basename(p) == "rom") {

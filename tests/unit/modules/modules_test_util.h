@@ -112,8 +112,9 @@ class SimFs final : public Fs {
   Result<FileStat> stat(std::string_view p, bool follow) const override {
     return in_.stat(p, follow);
   }
-  Status write_atomic(std::string_view p, std::string_view c, mode_t m) override {
-    return in_.write_atomic(p, c, m);
+  Status write_atomic_via(std::string_view p, std::string_view c, mode_t m,
+                          std::string_view t) override {
+    return in_.write_atomic_via(p, c, m, t);
   }
   Status remove(std::string_view p) override { return in_.remove(p); }
   Status make_dir(std::string_view p, mode_t m) override { return in_.make_dir(p, m); }

@@ -148,9 +148,18 @@ Status FaultyFs::gate(std::string_view p) {
 #define GATE(p) \
   if (auto gate_ = gate(p); !gate_) return gate_
 
-Status FaultyFs::write_atomic(std::string_view p, std::string_view c, mode_t m) {
+Status FaultyFs::write_atomic_via(std::string_view p, std::string_view c, mode_t m,
+                                  std::string_view t) {
   GATE(p);
-  return inner_.write_atomic(p, c, m);
+  return inner_.write_atomic_via(p, c, m, t);
+}
+Status FaultyFs::hard_link(std::string_view p, std::string_view n) {
+  GATE(n);
+  return inner_.hard_link(p, n);
+}
+Status FaultyFs::rename(std::string_view f, std::string_view t) {
+  GATE(t);
+  return inner_.rename(f, t);
 }
 Status FaultyFs::write_in_place(std::string_view p, std::string_view c) {
   GATE(p);

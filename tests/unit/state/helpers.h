@@ -78,13 +78,16 @@ class FaultyFs final : public Fs {
   Result<FileStat> stat(std::string_view p, bool follow = true) const override {
     return inner_.stat(p, follow);
   }
-  Status write_atomic(std::string_view p, std::string_view c, mode_t m) override;
+  Status write_atomic_via(std::string_view p, std::string_view c, mode_t m,
+                          std::string_view t) override;
   Status write_in_place(std::string_view p, std::string_view c) override;
   Status remove(std::string_view p) override;
   Status make_dir(std::string_view p, mode_t m) override;
   Status chown(std::string_view p, uid_t u, gid_t g) override;
   Status chmod(std::string_view p, mode_t m) override;
   Status symlink(std::string_view t, std::string_view p) override;
+  Status hard_link(std::string_view p, std::string_view n) override;
+  Status rename(std::string_view f, std::string_view t) override;
   Result<FileLock> lock_exclusive(std::string_view p) override { return inner_.lock_exclusive(p); }
 
  private:
