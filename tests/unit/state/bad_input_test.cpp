@@ -125,9 +125,14 @@ TEST(BadInput, BackupNameLeavingTheTransactionIsRefused) {
   EXPECT_HAS(msg(r.error()), "../../../../../etc/secret");
   EXPECT_HAS(msg(r.error()), "/log:");
   EXPECT_EQ(tree_diff(a.after, a.rig.now({})), "") << "nothing was restored from it";
+  // The cleanup script must not copy it either: it names the damaged transaction in a
+  // `bad` line (so the script fails) and restores nothing from it (item 4a).
   auto script = make_cleanup_script(*a.rig.fs);
-  ASSERT_FALSE(script) << "the cleanup script must not copy it either";
-  EXPECT_HAS(script.error().describe(), "../../../../../etc/secret");
+  ASSERT_TRUE(script) << script.error().describe();
+  EXPECT_HAS(*script, "\nbad '");
+  EXPECT_HAS(*script, "../../../../../etc/secret");
+  EXPECT_EQ(script->find("root:x:0:0"), std::string::npos) << *script;
+  EXPECT_EQ(script->find("| restore"), std::string::npos) << *script;
 }
 
 TEST(BadInput, JournalPlanCorrupted) {
