@@ -155,6 +155,7 @@ int run_confirmed(Context& ctx, const Plan& plan) {
   attach_plugin_hooks(ctx, plan, plugins, opts);
   auto r = apply_plan(ctx, plan, opts);
   if (!r) return report(ctx, r.error());
+  for (const auto& w : r->warnings) say(ctx, "exliar: warning: " + w);
   auto script = r->changed ? refresh_cleanup_script(ctx) : std::nullopt;
   if (ctx.output.json) {
     nlohmann::ordered_json j;

@@ -10,9 +10,9 @@ namespace exliar::cli {
 int run_rollback(Context& ctx, const RollbackOptions& opts) {
   // Say what will be undone before asking; the engine re-checks everything under the lock.
   std::string what = opts.id.empty() ? "the last transaction" : "transaction " + opts.id;
-  if (auto ids = list_transactions(ctx.fs); ids && opts.id.empty()) {
-    for (auto it = ids->rbegin(); it != ids->rend(); ++it) {
-      auto tx = load_transaction(ctx.fs, *it);
+  if (auto all = load_transactions(ctx.fs); all && opts.id.empty()) {
+    for (auto it = all->rbegin(); it != all->rend(); ++it) {
+      const auto& tx = it->tx;
       if (tx && tx->state != TxState::rolled_back) {
         what = "transaction " + tx->id + " (" + tx_state_name(tx->state) + ", " +
                tx->plan.intent.command + ")";
@@ -26,6 +26,7 @@ int run_rollback(Context& ctx, const RollbackOptions& opts) {
   o.force = opts.force;
   auto r = undo_transaction(ctx, opts.id, o);
   if (!r) return report(ctx, r.error());
+  for (const auto& w : r->warnings) say(ctx, "exliar: warning: " + w);
   // Plugins may hold state about what was bound (e.g. a VM definition): on_cleanup tells
   // them the transaction is gone.
   bool reboot = false;

@@ -28,21 +28,30 @@ ojson strings(const std::vector<std::string>& v) {
 int run_status(Context& ctx) {
   using ui::Color;
   using ui::paint;
-  auto ids = list_transactions(ctx.fs);
-  if (!ids) {
-    error(ctx, ids.error().describe());
+  auto all = load_transactions(ctx.fs);
+  if (!all) {
+    error(ctx, all.error().describe());
     return kEnvironment;
   }
   bool color = ctx.output.color && ctx.output_file.empty();
   bool drift = false;
   std::string text;
   ojson list = ojson::array();
-  for (const auto& id : *ids) {
-    auto tx = load_transaction(ctx.fs, id);
-    if (!tx) {
-      error(ctx, tx.error().describe());
-      return kEnvironment;
+  for (const auto& entry : *all) {
+    const std::string& id = entry.id;
+    if (entry.damaged()) {
+      // Its own problem: shown, counted as a finding, and the others are still listed.
+      drift = true;
+      ojson j;
+      j["id"] = id;
+      j["state"] = "damaged";
+      j["error"] = entry.error.describe();
+      text += paint(color, Color::bold, "transaction " + id) + "  " +
+              paint(color, Color::red, "damaged") + ": " + entry.error.describe() + "\n";
+      list.push_back(j);
+      continue;
     }
+    const TxInfo* tx = &*entry.tx;
     ojson j;
     j["id"] = id;
     j["state"] = tx_state_name(tx->state);
@@ -116,7 +125,7 @@ int run_status(Context& ctx) {
     }
     list.push_back(j);
   }
-  if (ids->empty()) text += "No transactions: exliar has not changed this system.\n";
+  if (all->empty()) text += "No transactions: exliar has not changed this system.\n";
   // Dynamic passthrough: GPUs a running VM holds (exliar vm-hook, /run/exliar).
   ojson vms = ojson::array();
   if (auto sessions = dynamic::list_sessions(ctx.fs)) {

@@ -209,10 +209,14 @@ int run_tui(Context& ctx) {
   };
   d.transactions = [&] {
     std::vector<ui::tui::TxRow> rows;
-    if (auto ids = list_transactions(ctx.fs))
-      for (const auto& id : *ids)
-        if (auto tx = load_transaction(ctx.fs, id))
-          rows.push_back({tx->id, tx_state_name(tx->state), tx->plan.intent.command, tx->time});
+    if (auto all = load_transactions(ctx.fs)) {
+      for (const auto& e : *all) {
+        if (e.tx)
+          rows.push_back({e.id, tx_state_name(e.tx->state), e.tx->plan.intent.command, e.tx->time});
+        else
+          rows.push_back({e.id, "damaged", e.error.describe(), ""});
+      }
+    }
     return rows;
   };
   d.rollback = [&](const std::string& id) {

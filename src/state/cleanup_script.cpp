@@ -115,15 +115,22 @@ std::string printf_format(std::string_view bytes) {
 }
 
 Result<std::string> make_cleanup_script(const Fs& fs) {
-  auto ids = list_transactions(fs);
-  if (!ids) return tl::unexpected(ids.error());
+  auto all = load_transactions(fs);
+  if (!all) return tl::unexpected(all.error());
   std::string root = fs.is_live() ? "/" : fs.root();
   std::string s = replace_all(replace_all(kHeader, "@ROOT@", sh_quote(root)), "@TXDIR@",
                               std::string(paths::kTransactionsDir));
   int count = 0;
-  for (auto it = ids->rbegin(); it != ids->rend(); ++it) {
-    auto tx = load_transaction(fs, *it);
-    if (!tx) return tl::unexpected(tx.error());
+  for (auto it = all->rbegin(); it != all->rend(); ++it) {
+    // A damaged transaction is its own problem: the script undoes the others and fails at
+    // the end, naming it (what it changed is unknown, so nothing of it is undone).
+    if (it->damaged()) {
+      ++count;
+      s += "\n# transaction " + it->id + " (damaged)\ntx_failed=0\nbad " +
+           sh_quote("cannot undo transaction " + it->id + ": " + it->error.describe()) + "\n";
+      continue;
+    }
+    const TxInfo* tx = &*it->tx;
     if (tx->state == TxState::rolled_back) continue;
     ++count;
     s += "\n# transaction " + tx->id + " (" + tx_state_name(tx->state) + ", " +

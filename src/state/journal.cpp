@@ -266,6 +266,29 @@ Result<TxInfo> load_transaction(const Fs& fs, const std::string& id) {
   return t;
 }
 
+Result<std::vector<TxEntry>> load_transactions(const Fs& fs) {
+  auto ids = list_transactions(fs);
+  if (!ids) return tl::unexpected(ids.error());
+  std::vector<TxEntry> out;
+  for (const auto& id : *ids) {
+    TxEntry e;
+    e.id = id;
+    if (auto tx = load_transaction(fs, id))
+      e.tx = std::move(*tx);
+    else
+      e.error = tx.error();
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+std::string closed_after(const std::vector<TxEntry>& all, size_t i) {
+  for (size_t k = all.size(); k-- > i + 1;)
+    if (all[k].tx && !all[k].tx->interrupted() && transaction_older(all[i].id, all[k].id))
+      return all[k].id;
+  return {};
+}
+
 std::string utc_now() {
   std::time_t now = std::time(nullptr);
   std::tm tm{};

@@ -99,6 +99,23 @@ Result<std::vector<std::string>> list_transactions(const Fs& fs);
 /// number whose width grows past 9999, so they compare by that number, then as text.
 bool transaction_older(const std::string& a, const std::string& b);
 Result<TxInfo> load_transaction(const Fs& fs, const std::string& id);
+
+/// One transaction of the journal as found: loaded, or damaged (its log or plan cannot be
+/// read or parsed; `error` names the file, and the line for a bad log line). A damaged
+/// transaction is its own problem: each caller decides what it blocks.
+struct TxEntry {
+  std::string id;
+  std::optional<TxInfo> tx;  ///< empty when damaged
+  Error error;               ///< why it could not be loaded
+  bool damaged() const { return !tx; }
+};
+/// Every transaction, oldest first, each loaded or damaged; fails only when the journal
+/// directory itself cannot be listed.
+Result<std::vector<TxEntry>> load_transactions(const Fs& fs);
+/// For the damaged all[i]: the id of a newer transaction that loaded and is closed
+/// (committed or rolled back), or "" when there is none. apply refuses to start while any
+/// transaction is interrupted, so such a newer one proves all[i] was closed when it began.
+std::string closed_after(const std::vector<TxEntry>& all, size_t i);
 /// The next id: a sequence number (so ids sort by age) and the UTC time.
 std::string next_transaction_id(const std::vector<std::string>& existing);
 std::string utc_now();

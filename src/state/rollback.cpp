@@ -28,27 +28,26 @@ TxResult<TxOutcome> undo_transaction(Context& ctx, const std::string& id, const 
   if (auto p = detail::check_privileges(fs, opts); !p) return tl::unexpected(p.error());
   auto lock = detail::take_lock(fs);
   if (!lock) return tl::unexpected(lock.error());
-  auto ids = list_transactions(fs);
-  if (!ids) return tl::unexpected(TxError{ids.error(), 3});
+  auto loaded = load_transactions(fs);
+  if (!loaded) return tl::unexpected(TxError{loaded.error(), 3});
+  const std::vector<TxEntry>& all = *loaded;
 
-  std::vector<TxInfo> all;
-  for (const auto& t : *ids) {
-    auto tx = load_transaction(fs, t);
-    if (!tx) {
-      // Only the transaction being rolled back must be readable; an unrelated corrupt one is
-      // reported when it matters (it could hold later edits of the same files).
-      if (!id.empty() && t != id) return tl::unexpected(TxError{tx.error(), 3});
-      return tl::unexpected(TxError{tx.error(), 3});
-    }
-    all.push_back(std::move(*tx));
-  }
-  const TxInfo* target = nullptr;
+  // A damaged transaction is its own problem: only the one being rolled back, or a newer
+  // one (it may have changed the same files), stands in the way.
+  const TxEntry* target = nullptr;
   if (id.empty()) {
     for (auto it = all.rbegin(); it != all.rend() && !target; ++it)
-      if (it->interrupted()) target = &*it;
+      if (it->tx && it->tx->interrupted()) target = &*it;
     for (auto it = all.rbegin(); it != all.rend() && !target; ++it)
-      if (it->state == TxState::committed) target = &*it;
-    if (!target) return tl::unexpected(err("nothing to roll back: no applied transaction", 2));
+      if (it->tx && it->tx->state == TxState::committed) target = &*it;
+    if (!target) {
+      for (auto it = all.rbegin(); it != all.rend(); ++it)
+        if (it->damaged())
+          return tl::unexpected(err("nothing to roll back that exliar can read: transaction " +
+                                        it->id + " is damaged: " + it->error.describe(),
+                                    3));
+      return tl::unexpected(err("nothing to roll back: no applied transaction", 2));
+    }
   } else {
     for (const auto& t : all)
       if (t.id == id) target = &t;
@@ -60,33 +59,49 @@ TxResult<TxOutcome> undo_transaction(Context& ctx, const std::string& id, const 
                                                    : " (known: " + join(known, ", ") + ")"),
                                 2));
     }
+    if (target->damaged()) return tl::unexpected(TxError{target->error, 3});
   }
-  if (target->state == TxState::rolled_back)
-    return tl::unexpected(err("transaction " + target->id + " is already rolled back", 2));
+  const TxInfo& tx = *target->tx;
+  if (tx.state == TxState::rolled_back)
+    return tl::unexpected(err("transaction " + tx.id + " is already rolled back", 2));
 
   // A later transaction that edited the same files must be undone first, or restoring this
-  // one's backups would silently discard it.
-  auto mine = edited_paths(*target);
+  // one's backups would silently discard it. What a damaged later one changed is unknown.
+  auto mine = edited_paths(tx);
+  std::vector<std::string> notes;
   for (const auto& t : all) {
-    if (!transaction_older(target->id, t.id) || t.state == TxState::rolled_back) continue;
-    for (const auto& p : edited_paths(t))
+    if (!transaction_older(tx.id, t.id)) continue;
+    if (t.damaged()) {
+      std::string what = "transaction " + t.id + ", newer than " + tx.id + ", is damaged (" +
+                         t.error.describe() +
+                         "), so exliar cannot tell whether it changed the same files";
+      if (!opts.force)
+        return tl::unexpected(err(what + "; repair it, or run `exliar rollback --force " + tx.id +
+                                      "` to restore this one's files anyway",
+                                  3));
+      notes.push_back(what + "; restored anyway (--force)");
+      continue;
+    }
+    if (t.tx->state == TxState::rolled_back) continue;
+    for (const auto& p : edited_paths(*t.tx))
       if (mine.count(p))
         return tl::unexpected(err("transaction " + t.id + " changed " + fs.display(p) +
                                       " after this one; roll back " + t.id + " first",
                                   3));
   }
 
-  auto log = fs.read_file(path_join(target->dir, "log"));
+  auto log = fs.read_file(path_join(tx.dir, "log"));
   if (!log) return tl::unexpected(TxError{log.error(), 3});
-  Journal j(fs, target->dir, *log, opts.after_record);
-  std::string reason = target->interrupted() ? "recovery of an interrupted transaction" : "user";
-  auto undone = detail::undo_records(ctx, *target, j, reason, opts.force);
+  Journal j(fs, tx.dir, *log, opts.after_record);
+  std::string reason = tx.interrupted() ? "recovery of an interrupted transaction" : "user";
+  auto undone = detail::undo_records(ctx, tx, j, reason, opts.force);
   if (!undone) return tl::unexpected(undone.error());
   TxOutcome out;
-  out.id = target->id;
+  out.id = tx.id;
   out.changed = true;
   out.pending = undone->pending;
   out.unrestored = undone->unrestored;
+  out.warnings = notes;  // shown by the CLI
   for (const auto& n : undone->notes) detail::progress(ctx, "warning: " + n);
   return out;
 }

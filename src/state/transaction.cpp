@@ -81,17 +81,37 @@ std::string step_label(const Plan& plan, size_t i) {
          what + ")";
 }
 
-TxResult<void> refuse_interrupted(const Fs& fs) {
-  auto ids = list_transactions(fs);
-  if (!ids) return tl::unexpected(env(ids.error()));
-  for (const auto& id : *ids) {
-    auto tx = load_transaction(fs, id);
-    if (!tx) return tl::unexpected(env(tx.error()));
-    if (tx->interrupted())
-      return tl::unexpected(env(Error{"transaction " + id + " was interrupted (" +
-                                          tx_state_name(tx->state) + "); run `exliar rollback " +
-                                          id + "` to restore the files it changed, then try again",
-                                      fs.display(tx->dir)}));
+/// Refuses while a transaction is interrupted, or damaged and possibly interrupted; a
+/// damaged one known closed (a newer one loaded and is closed) is only a warning.
+TxResult<void> refuse_interrupted(const Fs& fs, std::vector<std::string>* warnings = nullptr) {
+  auto all = load_transactions(fs);
+  if (!all) return tl::unexpected(env(all.error()));
+  for (size_t i = 0; i < all->size(); ++i) {
+    const TxEntry& e = (*all)[i];
+    if (e.damaged()) {
+      std::string newer = closed_after(*all, i);
+      if (!newer.empty()) {
+        if (warnings)
+          warnings->push_back("transaction " + e.id + " is damaged (" + e.error.describe() +
+                              "); ignored: it was closed before transaction " + newer + " began");
+        continue;
+      }
+      return tl::unexpected(env(
+          Error{"transaction " + e.id +
+                " is damaged, so exliar cannot tell whether it was "
+                "interrupted: " +
+                e.error.describe() +
+                ". Repair that file (the backup-N files beside it hold the originals), or check "
+                "by hand that the files it changed are as you want them and move " +
+                fs.display(transaction_dir(e.id)) + " out of the way; then try again"}));
+    }
+    const TxInfo& tx = *e.tx;
+    if (tx.interrupted())
+      return tl::unexpected(
+          env(Error{"transaction " + e.id + " was interrupted (" + tx_state_name(tx.state) +
+                        "); run `exliar rollback " + e.id +
+                        "` to restore the files it changed, then try again",
+                    fs.display(tx.dir)}));
   }
   return {};
 }
@@ -280,11 +300,11 @@ TxResult<TxOutcome> apply_plan(Context& ctx, const Plan& plan, const TxOptions& 
   if (auto p = detail::check_privileges(fs, opts); !p) return tl::unexpected(p.error());
   auto lock = detail::take_lock(fs);
   if (!lock) return tl::unexpected(lock.error());
-  if (auto r = refuse_interrupted(fs); !r) return tl::unexpected(r.error());
+  TxOutcome out;
+  if (auto r = refuse_interrupted(fs, &out.warnings); !r) return tl::unexpected(r.error());
   auto pre = preflight(fs, plan);
   if (!pre) return tl::unexpected(pre.error());
 
-  TxOutcome out;
   bool any_change = false, any_state_step = false;
   for (size_t i = 0; i < plan.steps.size(); ++i) {
     if (std::holds_alternative<RunCommand>(plan.steps[i].action)) continue;

@@ -18,6 +18,8 @@ struct TxOutcome {
   std::vector<std::string> pending;  ///< commands recorded, not run (--root other than /)
   /// rollback --force: what it could not restore, though the transaction is closed.
   std::vector<std::string> unrestored;
+  /// apply: what it found but could go on despite (a damaged transaction known closed).
+  std::vector<std::string> warnings;
 };
 
 /// Executes plan as one journaled transaction: lock, backups, atomic writes, commands,

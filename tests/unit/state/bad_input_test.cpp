@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "host/runner.h"
 #include "host/text.h"
 #include "state/cleanup_script.h"
 #include "state/hash.h"
@@ -124,9 +125,14 @@ TEST(BadInput, BackupNameLeavingTheTransactionIsRefused) {
   EXPECT_HAS(msg(r.error()), "../../../../../etc/secret");
   EXPECT_HAS(msg(r.error()), "/log:");
   EXPECT_EQ(tree_diff(a.after, a.rig.now({})), "") << "nothing was restored from it";
+  // The cleanup script must not copy it either: it names the damaged transaction in a
+  // `bad` line (so the script fails) and restores nothing from it (item 4a).
   auto script = make_cleanup_script(*a.rig.fs);
-  ASSERT_FALSE(script) << "the cleanup script must not copy it either";
-  EXPECT_HAS(script.error().describe(), "../../../../../etc/secret");
+  ASSERT_TRUE(script) << script.error().describe();
+  EXPECT_HAS(*script, "\nbad '");
+  EXPECT_HAS(*script, "../../../../../etc/secret");
+  EXPECT_EQ(script->find("root:x:0:0"), std::string::npos) << *script;
+  EXPECT_EQ(script->find("| restore"), std::string::npos) << *script;
 }
 
 TEST(BadInput, JournalPlanCorrupted) {
@@ -392,6 +398,142 @@ TEST(BadInput, CreatedDirectoryWithForeignFilesIsLeftInPlace) {
   auto now = a.rig.now();
   EXPECT_EQ(now.count("etc/exliar-test/hooks/early"), 0u);
   EXPECT_EQ(now.count("etc/exliar-test/hooks/user-file"), 1u) << "never delete what is not ours";
+}
+
+// Issue 14 item 4a: a damaged journal is the problem of its own transaction only.
+struct Cli {
+  int code = -1;
+  std::string out;
+};
+
+Cli exliar(const Rig& rig, std::vector<std::string> args) {
+  args.insert(args.begin(), {EXLIAR_EXE, "--root", rig.root});
+  ProcessRunner r;
+  auto res = r.run(args, {});
+  if (!res) return {-1, res.error().describe()};
+  return {res->exit_code, res->out + res->err};
+}
+
+void corrupt_line_2(const Rig& rig, const std::string& id) {
+  std::string p = "var/lib/exliar/transactions/" + id + "/log";
+  std::string log = get(rig.root, p);
+  size_t nl = log.find('\n') + 1;
+  put(rig.root, p, log.substr(0, nl) + "{garbage\n" + log.substr(nl), 0600);
+}
+
+/// A plan touching other files than realistic_plan, so both can be applied at once.
+Plan other_plan() {
+  Plan p;
+  p.intent.command = "apply";
+  p.steps.push_back(
+      edit_step({"/etc/modprobe.d/other.conf", std::nullopt, "options other=1\n", 0644},
+                "a second, unrelated change", "test"));
+  return p;
+}
+
+TEST(BadInput, DamagedOldTransactionBlocksOnlyItself) {
+  Rig rig;
+  auto first = apply_plan(*rig.ctx, realistic_plan());
+  ASSERT_TRUE(first) << msg(first.error());
+  ASSERT_TRUE(undo_transaction(*rig.ctx, first->id));
+  auto second = apply_plan(*rig.ctx, realistic_plan());
+  ASSERT_TRUE(second) << msg(second.error());
+  corrupt_line_2(rig, first->id);
+  const std::string bad_log = "transactions/" + first->id + "/log:2:";
+
+  // (a) status: the second as usual, the first as damaged, exit 1 (findings), not 3.
+  auto st = exliar(rig, {"status"});
+  EXPECT_EQ(st.code, 1) << st.out;
+  EXPECT_HAS(st.out, bad_log);
+  EXPECT_HAS(st.out, "damaged");
+  EXPECT_HAS(st.out, "transaction " + second->id);
+  auto sj = exliar(rig, {"--json", "status"});
+  EXPECT_EQ(sj.code, 1) << sj.out;
+  auto j = nlohmann::json::parse(sj.out.substr(0, sj.out.rfind('}') + 1), nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << sj.out;
+  ASSERT_EQ(j["transactions"].size(), 2u) << sj.out;
+  EXPECT_EQ(j["transactions"][0]["id"], first->id);
+  EXPECT_EQ(j["transactions"][0]["state"], "damaged");
+  EXPECT_HAS(j["transactions"][0].value("error", ""), bad_log);
+  EXPECT_EQ(j["transactions"][1]["id"], second->id);
+  EXPECT_EQ(j["transactions"][1]["state"], "applied");
+
+  // (d) the rescue script undoes the healthy one and names the damaged one.
+  auto script = make_cleanup_script(*rig.fs);
+  ASSERT_TRUE(script) << script.error().describe();
+  EXPECT_HAS(*script, "# transaction " + second->id);
+  EXPECT_HAS(*script, "| restore '/etc/default/grub'");
+  EXPECT_HAS(*script, "\nbad '");
+  EXPECT_HAS(*script, bad_log);
+
+  // The damaged one itself still refuses, naming the line; nothing changes.
+  auto before = rig.now({});
+  auto rb1 = undo_transaction(*rig.ctx, first->id);
+  ASSERT_FALSE(rb1);
+  EXPECT_EQ(rb1.error().exit_code, 3);
+  EXPECT_HAS(msg(rb1.error()), bad_log);
+  EXPECT_EQ(tree_diff(before, rig.now({})), "");
+
+  // (b) rolling back the second is not blocked by the older damaged one.
+  auto rb2 = undo_transaction(*rig.ctx, second->id);
+  ASSERT_TRUE(rb2) << msg(rb2.error());
+  EXPECT_EQ(tree_diff(rig.original, rig.now()), "");
+  EXPECT_EQ(load_transaction(*rig.fs, second->id)->state, TxState::rolled_back);
+
+  // (c) a newer closed transaction proves the damaged one was closed: apply works, warning.
+  auto third = apply_plan(*rig.ctx, realistic_plan());
+  ASSERT_TRUE(third) << msg(third.error());
+  ASSERT_EQ(third->warnings.size(), 1u);
+  EXPECT_HAS(third->warnings[0], bad_log);
+  TxOptions force;
+  force.force = true;
+  auto rb3 = undo_transaction(*rig.ctx, third->id, force);
+  ASSERT_TRUE(rb3) << msg(rb3.error());
+  EXPECT_EQ(tree_diff(rig.original, rig.now()), "");
+}
+
+TEST(BadInput, DamagedNewestTransactionStillBlocksApply) {
+  Applied a;
+  ASSERT_TRUE(undo_transaction(*a.rig.ctx, a.id));
+  corrupt_line_2(a.rig, a.id);
+  auto before = a.rig.now({});
+  auto r = apply_plan(*a.rig.ctx, realistic_plan());
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().exit_code, 3);
+  EXPECT_HAS(msg(r.error()), "transactions/" + a.id + "/log:2:");
+  EXPECT_HAS(msg(r.error()), "cannot tell whether it was interrupted");
+  auto in_effect = plan_in_effect_locked(*a.rig.fs, realistic_plan());
+  ASSERT_FALSE(in_effect);
+  EXPECT_HAS(msg(in_effect.error()), "transactions/" + a.id + "/log:2:");
+  EXPECT_EQ(tree_diff(before, a.rig.now({})), "");
+  auto st = exliar(a.rig, {"status"});
+  EXPECT_EQ(st.code, 1) << st.out;
+  EXPECT_HAS(st.out, "transactions/" + a.id + "/log:2:");
+}
+
+// We cannot know what a damaged newer transaction changed: it blocks rolling back an
+// older one unless --force.
+TEST(BadInput, DamagedNewerTransactionBlocksRollingBackAnOlderUnlessForced) {
+  Applied a;
+  auto b = apply_plan(*a.rig.ctx, other_plan());
+  ASSERT_TRUE(b) << msg(b.error());
+  corrupt_line_2(a.rig, b->id);
+  auto before = a.rig.now({});
+  auto r = undo_transaction(*a.rig.ctx, a.id);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().exit_code, 3);
+  EXPECT_HAS(msg(r.error()), "transaction " + b->id);
+  EXPECT_HAS(msg(r.error()), "transactions/" + b->id + "/log:2:");
+  EXPECT_HAS(msg(r.error()), "--force");
+  EXPECT_EQ(tree_diff(before, a.rig.now({})), "");
+  TxOptions force;
+  force.force = true;
+  auto f = undo_transaction(*a.rig.ctx, a.id, force);
+  ASSERT_TRUE(f) << msg(f.error());
+  EXPECT_EQ(load_transaction(*a.rig.fs, a.id)->state, TxState::rolled_back);
+  std::string diff = tree_diff(a.rig.original, a.rig.now());
+  EXPECT_HAS(diff, "etc/modprobe.d/other.conf");
+  EXPECT_EQ(std::count(diff.begin(), diff.end(), '\n'), 1) << "only b's file remains:\n" << diff;
 }
 
 }  // namespace
