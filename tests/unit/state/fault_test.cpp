@@ -98,19 +98,6 @@ TEST(Faults, EveryFailingCommandIsRolledBack) {
   }
 }
 
-// Runs `child` in a forked process, which is expected to "crash" with _exit(77).
-void in_child(const std::function<void()>& child) {
-  pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    child();
-    ::_exit(0);
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  ASSERT_TRUE(WIFEXITED(status));
-}
-
 void recover_and_compare(Rig& rig, const std::string& what) {
   auto ids = list_transactions(*rig.fs);
   ASSERT_TRUE(ids);

@@ -1,6 +1,8 @@
 #include "unit/state/helpers.h"
 
 #include <dirent.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -129,6 +131,19 @@ void copy_tree(const std::string& src, const std::string& dst) {
   // Test-only convenience; the engine never runs a shell.
   std::string cmd = "cp -a '" + src + "' '" + dst + "'";
   if (std::system(cmd.c_str()) != 0) throw std::runtime_error("cp -a failed");
+}
+
+// Runs `child` in a forked process, which is expected to "crash" with _exit(77).
+void in_child(const std::function<void()>& child) {
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    child();
+    ::_exit(0);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
 }
 
 Result<std::string> FaultyFs::read_file(std::string_view p) const {

@@ -51,6 +51,10 @@ std::string get(const std::string& root, const std::string& rel);
 /// cp -a src dst (dst must not exist).
 void copy_tree(const std::string& src, const std::string& dst);
 
+/// Runs `child` in a forked process (which may "crash" with _exit) and waits for it; a
+/// test asserts on the tree the child left.
+void in_child(const std::function<void()>& child);
+
 /// Wraps an Fs. Mutations are counted from 0; `fail_at` makes that one fail with
 /// `fail_errno` (every later one too when `persistent`); `crash_at` calls `crash()` just
 /// before that mutation. Reads of paths in `unreadable` fail with EACCES; mutations of

@@ -74,19 +74,14 @@ TEST_F(Inode, AnInodeChangedThroughItsOtherNameIsNotPutBack) {
 TEST_F(Inode, ACrashedRollbackFinishesWithTheOriginalInode) {
   ASSERT_TRUE(apply_plan(*rig.ctx, realistic_plan()));
   // First rollback dies after restoring the first file (its "undone" record).
-  pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
+  in_child([&] {
     TxOptions o;
     size_t n = 0;
     o.after_record = [&](size_t) {
       if (++n == 3) ::_exit(77);
     };
     (void)undo_transaction(*rig.ctx, "", o);
-    ::_exit(0);
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
+  });
   auto r = undo_transaction(*rig.ctx, "");
   ASSERT_TRUE(r) << r.error().error.describe();
   EXPECT_EQ(stat_of(grub).st_ino, before.st_ino);

@@ -30,18 +30,6 @@ namespace {
 
 namespace fsys = std::filesystem;
 
-void in_child(const std::function<void()>& child) {
-  pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    child();
-    ::_exit(0);
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  ASSERT_TRUE(WIFEXITED(status));
-}
-
 /// Temp files anywhere under the root, relative paths.
 std::vector<std::string> temps(const std::string& root) {
   std::vector<std::string> out;
@@ -82,45 +70,40 @@ void recover_and_check(Rig& rig, const std::string& what) {
   EXPECT_TRUE(left.empty()) << what << ": left behind:" << joined(left);
 }
 
-int renames_during(const std::function<void(Rig&)>& before, const std::function<void(Rig&)>& f) {
-  Rig rig;
-  before(rig);
-  g_renames = 0;
-  f(rig);
-  return g_renames;
+/// Runs f on a rig prepared by `before` to count its renames, then once per rename on a
+/// fresh rig, crashing just before that rename, and checks what recovery makes of it.
+void crash_before_every_rename(const std::function<void(Rig&)>& before,
+                               const std::function<void(Rig&)>& f, const std::string& what,
+                               int at_least) {
+  int total = 0;
+  {
+    Rig rig;
+    before(rig);
+    g_renames = 0;
+    f(rig);
+    total = g_renames;
+  }
+  ASSERT_GE(total, at_least) << what;
+  for (int k = 0; k < total; ++k) {
+    Rig rig;
+    before(rig);
+    in_child([&] {
+      g_renames = 0;
+      g_crash_at = k;
+      f(rig);
+    });
+    recover_and_check(rig, what + ", crash before rename " + std::to_string(k));
+  }
 }
 
 TEST(TempFiles, ACrashBeforeAnyRenameOfApplyLeavesNoTempFile) {
-  auto nothing = [](Rig&) {};
-  auto apply = [](Rig& r) { (void)apply_plan(*r.ctx, realistic_plan()); };
-  int total = renames_during(nothing, apply);
-  ASSERT_GT(total, 10);
-  for (int k = 0; k < total; ++k) {
-    Rig rig;
-    in_child([&] {
-      g_renames = 0;
-      g_crash_at = k;
-      apply(rig);
-    });
-    recover_and_check(rig, "apply, crash before rename " + std::to_string(k));
-  }
+  crash_before_every_rename([](Rig&) {}, [](Rig& r) { (void)apply_plan(*r.ctx, realistic_plan()); },
+                            "apply", 10);
 }
 
 TEST(TempFiles, ACrashBeforeAnyRenameOfRollbackLeavesNoTempFile) {
-  auto applied = [](Rig& r) { ASSERT_TRUE(apply_plan(*r.ctx, realistic_plan())); };
-  auto rollback = [](Rig& r) { (void)undo_transaction(*r.ctx, ""); };
-  int total = renames_during(applied, rollback);
-  ASSERT_GT(total, 3);
-  for (int k = 0; k < total; ++k) {
-    Rig rig;
-    applied(rig);
-    in_child([&] {
-      g_renames = 0;
-      g_crash_at = k;
-      rollback(rig);
-    });
-    recover_and_check(rig, "rollback, crash before rename " + std::to_string(k));
-  }
+  crash_before_every_rename([](Rig& r) { ASSERT_TRUE(apply_plan(*r.ctx, realistic_plan())); },
+                            [](Rig& r) { (void)undo_transaction(*r.ctx, ""); }, "rollback", 3);
 }
 
 TEST(TempFiles, TheCleanupScriptRemovesTheTempFileACrashLeft) {
