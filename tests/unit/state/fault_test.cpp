@@ -98,20 +98,6 @@ TEST(Faults, EveryFailingCommandIsRolledBack) {
   }
 }
 
-void recover_and_compare(Rig& rig, const std::string& what) {
-  auto ids = list_transactions(*rig.fs);
-  ASSERT_TRUE(ids);
-  if (!ids->empty()) {
-    auto tx = load_transaction(*rig.fs, ids->back());
-    ASSERT_TRUE(tx) << what << ": " << tx.error().describe();
-    if (tx->state != TxState::rolled_back) {
-      auto rec = undo_transaction(*rig.ctx, "");
-      ASSERT_TRUE(rec) << what << ": " << rec.error().error.describe();
-    }
-  }
-  EXPECT_EQ(tree_diff(rig.original, rig.now()), "") << what;
-}
-
 TEST(Crash, AfterEveryJournalRecordRecoveryRestoresTheOriginal) {
   size_t total = count_records();
   ASSERT_GT(total, 20u);

@@ -1,8 +1,12 @@
 #include "unit/state/fixture.h"
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cstdio>
+
+#include "state/journal.h"
+#include "state/transaction.h"
 
 namespace exliar::test {
 
@@ -61,6 +65,20 @@ Rig::Rig() {
   ctx = std::make_unique<Context>(Context{*fs, runner, {}, {}, false, true, {}});
   ctx->output.verbosity = Verbosity::quiet;
   original = now();
+}
+
+void recover_and_compare(Rig& rig, const std::string& what) {
+  auto ids = list_transactions(*rig.fs);
+  ASSERT_TRUE(ids);
+  if (!ids->empty()) {
+    auto tx = load_transaction(*rig.fs, ids->back());
+    ASSERT_TRUE(tx) << what << ": " << tx.error().describe();
+    if (tx->state != TxState::rolled_back) {
+      auto rec = undo_transaction(*rig.ctx, "");
+      ASSERT_TRUE(rec) << what << ": " << rec.error().error.describe();
+    }
+  }
+  EXPECT_EQ(tree_diff(rig.original, rig.now()), "") << what;
 }
 
 }  // namespace exliar::test

@@ -47,4 +47,8 @@ struct Rig {
   void go_live() { fs->live = true; }
 };
 
+/// After a simulated crash: rolls back the newest transaction unless it is rolled back,
+/// then expects the tree to be the original, byte for byte.
+void recover_and_compare(Rig& rig, const std::string& what);
+
 }  // namespace exliar::test

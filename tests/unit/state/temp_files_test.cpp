@@ -49,17 +49,7 @@ std::string joined(const std::vector<std::string>& v) {
 /// none anywhere, except in a transaction directory abandoned before its log existed
 /// (a transaction that never began; nothing outside the journal was touched).
 void recover_and_check(Rig& rig, const std::string& what) {
-  auto ids = list_transactions(*rig.fs);
-  ASSERT_TRUE(ids) << what;
-  if (!ids->empty()) {
-    auto tx = load_transaction(*rig.fs, ids->back());
-    ASSERT_TRUE(tx) << what << ": " << tx.error().describe();
-    if (tx->state != TxState::rolled_back) {
-      auto rec = undo_transaction(*rig.ctx, "");
-      ASSERT_TRUE(rec) << what << ": " << rec.error().error.describe();
-    }
-  }
-  EXPECT_EQ(tree_diff(rig.original, rig.now()), "") << what;
+  recover_and_compare(rig, what);
   std::vector<std::string> left;
   for (const auto& t : temps(rig.root)) {
     auto dir = fsys::path(t).parent_path();
