@@ -56,6 +56,10 @@ class Gen:
                           ("subsystem_vendor", "0x%04x" % ven), ("subsystem_device", "0x%04x" % dev),
                           ("class", "0x%06x" % cls), ("revision", "0x%02x" % rev)):
             write(os.path.join(d, name), val + "\n")
+        # The kernel's pci_uevent() and dev_uevent(): what `exliar detect` reads first.
+        ev = "PCI_CLASS=%X\nPCI_ID=%04X:%04X\nPCI_SUBSYS_ID=%04X:%04X\nPCI_SLOT_NAME=%s\n" % (
+            cls, ven, dev, ven, dev, addr)
+        write(os.path.join(d, "uevent"), ("DRIVER=%s\n" % driver if driver else "") + ev)
         if cls >> 8 == 0x0300:
             write(os.path.join(d, "boot_vga"), "0\n")
         with open(os.path.join(d, "config"), "wb") as f:

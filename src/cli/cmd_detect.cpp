@@ -1,6 +1,9 @@
 #include <fmt/format.h>
 
+#include <map>
+
 #include "cli/commands.h"
+#include "cli/json_stream.h"
 #include "cli/output.h"
 #include "gpu/classify.h"
 #include "gpu/db.h"
@@ -106,6 +109,36 @@ std::string devices_text(const Inventory& inv, bool color) {
   return out;
 }
 
+// Written member by member and device by device: memory stays flat at 8192 functions.
+int detect_json(Context& ctx, const Inventory& inv, const std::vector<gpu::GpuInfo>& gpus) {
+  JsonStream out(ctx);
+  out.member("schema_version", 1);
+  out.member("system", system_to_json(inv.system));
+  out.begin_array("devices");
+  for (const auto& d : inv.devices) out.element(device_to_json(d));
+  out.end_array();
+  out.begin_array("iommu_groups");
+  for (const auto& g : inv.groups) out.element(group_to_json(g));
+  out.end_array();
+  // gpus[].db: what the GPU database says about each GPU (fields added, none renamed).
+  std::map<PciAddress, const gpu::GpuInfo*> classified;
+  for (const auto& g : gpus) classified[g.gpu.address] = &g;
+  out.begin_array("gpus");
+  for (const auto& g : inv.gpus) {
+    auto j = gpu_to_json(g);
+    if (auto it = classified.find(g.address); it != classified.end())
+      gpu::augment_gpu_json(j, *it->second);
+    out.element(j);
+  }
+  out.end_array();
+  if (!inv.notes.empty()) {
+    out.begin_array("notes");
+    for (const auto& n : inv.notes) out.element(note_to_json(n));
+    out.end_array();
+  }
+  return out.finish();
+}
+
 }  // namespace
 
 void print_notes(const Context& ctx, const Inventory& inv) {
@@ -122,12 +155,7 @@ int run_detect(Context& ctx) {
     return kEnvironment;
   }
   auto gpus = gpu::classify(inv, *db);
-  if (ctx.output.json) {
-    auto j = inventory_to_json(inv);
-    // gpus[].db: what the GPU database says about each GPU (fields added, none renamed).
-    gpu::augment_detect_json(j, gpus);
-    return emit_json(ctx, j);
-  }
+  if (ctx.output.json) return detect_json(ctx, inv, gpus);
   bool color = ctx.output.color;
   return emit(ctx, system_text(inv, color) + "\n" + gpus_text(inv, gpus, color) + "\n" +
                        devices_text(inv, color));

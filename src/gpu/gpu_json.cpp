@@ -43,26 +43,15 @@ json caps_to_json(const GpuInfo& g) {
   return j;
 }
 
-void augment_detect_json(json& j, const std::vector<GpuInfo>& gpus) {
-  if (!j.contains("gpus")) return;
-  // Index once: a nested scan costs O(GPUs^2) string formatting, seconds on big hosts.
-  std::map<std::string, const GpuInfo*> by_address;
-  for (const auto& g : gpus) by_address[g.gpu.address.str()] = &g;
-  for (auto& jg : j["gpus"]) {
-    auto it = by_address.find(jg.value("address", ""));
-    if (it != by_address.end()) {
-      const GpuInfo& g = *it->second;
-      jg["integrated"] = g.gpu.integrated;
-      json comps = json::array();
-      for (const auto& c : g.companions)
-        comps.push_back({{"address", c.address.str()},
-                         {"kind", to_string(c.kind)},
-                         {"same_slot", c.same_slot}});
-      jg["companions"] = std::move(comps);
-      jg["switch_upstream"] = g.switch_upstream ? json(g.switch_upstream->str()) : json(nullptr);
-      jg["db"] = caps_to_json(g);
-    }
-  }
+void augment_gpu_json(json& jg, const GpuInfo& g) {
+  jg["integrated"] = g.gpu.integrated;
+  json comps = json::array();
+  for (const auto& c : g.companions)
+    comps.push_back(
+        {{"address", c.address.str()}, {"kind", to_string(c.kind)}, {"same_slot", c.same_slot}});
+  jg["companions"] = std::move(comps);
+  jg["switch_upstream"] = g.switch_upstream ? json(g.switch_upstream->str()) : json(nullptr);
+  jg["db"] = caps_to_json(g);
 }
 
 }  // namespace exliar::gpu

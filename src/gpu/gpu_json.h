@@ -8,7 +8,8 @@
 namespace exliar::gpu {
 
 nlohmann::ordered_json caps_to_json(const GpuInfo& g);
-/// Adds "db" (and "companions") to each element of j["gpus"] whose address is classified.
-void augment_detect_json(nlohmann::ordered_json& j, const std::vector<GpuInfo>& gpus);
+/// Adds what classification knows ("integrated", "companions", "switch_upstream", "db")
+/// to a `detect --json` GPU element (probe/inventory_json.h gpu_to_json) of that GPU.
+void augment_gpu_json(nlohmann::ordered_json& jg, const GpuInfo& g);
 
 }  // namespace exliar::gpu

@@ -84,6 +84,10 @@ struct PciDevice {
   std::uint16_t class_sub() const { return static_cast<std::uint16_t>(class_code >> 8); }
   bool is_bridge() const { return class_sub() == 0x0604; }
   bool is_display() const { return base_class() == 0x03; }
+  /// The classes the kernel treats as VGA and gives a boot_vga attribute (include/linux/
+  /// pci.h pci_is_vga(): PCI_CLASS_DISPLAY_VGA, and PCI_CLASS_NOT_DEFINED_VGA of pre-2.0
+  /// devices).
+  bool is_vga_class() const { return class_sub() == 0x0300 || class_sub() == 0x0001; }
 };
 
 struct IommuGroup {

@@ -53,8 +53,7 @@ json gpu_to_json(const Gpu& g) {
   return j;
 }
 
-json inventory_to_json(const Inventory& inv) {
-  const System& s = inv.system;
+json system_to_json(const System& s) {
   json sys;
   sys["kernel"] = opt(s.kernel);
   sys["distro"] = {{"id", opt(s.distro.id)},
@@ -71,27 +70,13 @@ json inventory_to_json(const Inventory& inv) {
   sys["iommu"] = {{"active", s.iommu.active},
                   {"group_count", s.iommu.group_count},
                   {"cmdline", s.iommu.cmdline}};
-
-  json devices = json::array();
-  for (const auto& d : inv.devices) devices.push_back(device_to_json(d));
-  json groups = json::array();
-  for (const auto& g : inv.groups)
-    groups.push_back({{"id", g.id}, {"devices", addresses(g.devices)}});
-  json gpus = json::array();
-  for (const auto& g : inv.gpus) gpus.push_back(gpu_to_json(g));
-
-  json out;
-  out["schema_version"] = 1;
-  out["system"] = std::move(sys);
-  out["devices"] = std::move(devices);
-  out["iommu_groups"] = std::move(groups);
-  out["gpus"] = std::move(gpus);
-  if (!inv.notes.empty()) {
-    json notes = json::array();
-    for (const auto& n : inv.notes) notes.push_back({{"path", n.path}, {"message", n.message}});
-    out["notes"] = std::move(notes);
-  }
-  return out;
+  return sys;
 }
+
+json group_to_json(const IommuGroup& g) {
+  return {{"id", g.id}, {"devices", addresses(g.devices)}};
+}
+
+json note_to_json(const ProbeNote& n) { return {{"path", n.path}, {"message", n.message}}; }
 
 }  // namespace exliar

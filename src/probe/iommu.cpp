@@ -8,23 +8,40 @@
 
 namespace exliar {
 
-std::vector<IommuGroup> scan_iommu_groups(const Fs& fs, std::vector<ProbeNote>& notes) {
+std::vector<IommuGroup> scan_iommu_groups(const Fs& fs, const std::vector<PciDevice>& devices,
+                                          bool scan_complete, std::vector<ProbeNote>& notes) {
   std::vector<IommuGroup> out;
   auto ids = fs.list_dir(paths::kIommuGroups);
   if (!ids) return out;  // no IOMMU: the directory is absent or empty
+  // The kernel makes a device's `iommu_group` link and its entry in the group's devices/
+  // directory together (drivers/iommu/iommu.c, iommu_group_add_device()/__iommu_group_
+  // add_device(): sysfs_create_link(&dev->kobj, &group->kobj, "iommu_group") and
+  // sysfs_create_link_nowarn(group->devices_kobj, &dev->kobj, device_name)), so the links
+  // the PCI scan read already give every group's PCI members, and listing each group costs
+  // five system calls per group for nothing (issue 23). A group no scanned function names
+  // (non-PCI members only, or a tree not laid out by the kernel) is listed, and so is
+  // every group when some function could not be read: it may be the one that shares it.
+  std::map<int, std::vector<PciAddress>> linked;
+  if (scan_complete)
+    for (const auto& d : devices)
+      if (d.iommu_group) linked[*d.iommu_group].push_back(d.address);
   for (const auto& name : *ids) {
     auto id = parse_long(name);
     if (!id || *id < 0) continue;
     IommuGroup g;
     g.id = static_cast<int>(*id);
-    std::string dir = path_join(path_join(paths::kIommuGroups, name), "devices");
-    auto members = fs.list_dir(dir);
-    if (!members) {
-      notes.push_back({fs.display(dir), members.error().describe()});
+    if (auto it = linked.find(g.id); it != linked.end()) {
+      g.devices = std::move(it->second);
     } else {
-      for (const auto& m : *members)
-        if (auto a = parse_pci_address(m)) g.devices.push_back(*a);
-      if (g.devices.empty()) notes.push_back({fs.display(dir), "IOMMU group has no devices"});
+      std::string dir = path_join(path_join(paths::kIommuGroups, name), "devices");
+      auto members = fs.list_dir(dir);
+      if (!members) {
+        notes.push_back({fs.display(dir), members.error().describe()});
+      } else {
+        for (const auto& m : *members)
+          if (auto a = parse_pci_address(m)) g.devices.push_back(*a);
+        if (g.devices.empty()) notes.push_back({fs.display(dir), "IOMMU group has no devices"});
+      }
     }
     std::sort(g.devices.begin(), g.devices.end());
     out.push_back(std::move(g));

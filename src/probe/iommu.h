@@ -7,9 +7,13 @@
 
 namespace exliar {
 
-/// Reads /sys/kernel/iommu_groups/*/devices. Group directories without devices are kept
-/// (empty) and noted; entries that are not PCI addresses are ignored.
-std::vector<IommuGroup> scan_iommu_groups(const Fs& fs, std::vector<ProbeNote>& notes);
+/// The groups of /sys/kernel/iommu_groups with their PCI members: from the devices'
+/// iommu_group links when scan_complete (every listed function was read), else, and for a
+/// group no device links to, from the group's devices/ directory. Group directories
+/// without devices are kept (empty) and noted; entries that are not PCI addresses are
+/// ignored.
+std::vector<IommuGroup> scan_iommu_groups(const Fs& fs, const std::vector<PciDevice>& devices,
+                                          bool scan_complete, std::vector<ProbeNote>& notes);
 
 /// GPUs per the contract in DESIGN.md §4: the lowest display-class function of each slot;
 /// functions = all functions of the slot; isolation from the group's other members
