@@ -1,5 +1,5 @@
 #!/bin/sh
-# Builds one self-contained x86_64 exliar (static glibc, libstdc++, ncursesw, libcrypto,
+# Builds one self-contained x86_64 exliar (static glibc, libstdc++, ncursesw,
 # pugixml; fmt header-only; the GPU database embedded) into ./build-static/exliar, for
 # hosts that are not Debian. BUILD_DIR overrides the directory.
 # Limits of a static glibc binary (glibc's own warnings at link time): plugins loaded with

@@ -10,7 +10,7 @@ export DEBIAN_FRONTEND=noninteractive
 # and completion generator (scripts/gen-cli-docs.py), pci.ids for device names.
 BUILD="cmake make g++ pkg-config python3-minimal
   libcli11-dev nlohmann-json3-dev libfmt-dev libexpected-dev libpugixml-dev
-  libncurses-dev libssl-dev pci.ids"
+  libncurses-dev pci.ids"
 
 # Tests, the QEMU lab, sanitizers/fuzzing, the Debian package and its chroot test.
 TEST="libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev

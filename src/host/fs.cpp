@@ -121,6 +121,14 @@ Result<std::vector<std::optional<std::string>>> Fs::read_entries(
   return out;
 }
 
+Status Fs::read_chunks(std::string_view p,
+                       const std::function<void(std::string_view)>& sink) const {
+  auto text = read_file(p);
+  if (!text) return tl::unexpected(text.error());
+  sink(*text);
+  return {};
+}
+
 std::vector<Result<std::vector<std::optional<std::string>>>> Fs::read_entries_many(
     const std::vector<std::string>& dirs, const std::vector<Entry>& entries) const {
   std::vector<Result<std::vector<std::optional<std::string>>>> out;
@@ -189,6 +197,22 @@ int RealFs::open_parent(std::string_view p, std::string& name) const {
   if (norm.empty() || norm == "/") return -EINVAL;
   name = std::string(path_basename(norm));
   return open_beneath(path_dirname(norm), O_PATH | O_DIRECTORY);
+}
+
+Status RealFs::read_chunks(std::string_view p,
+                           const std::function<void(std::string_view)>& sink) const {
+  Fd fd(open_beneath(p, O_RDONLY));
+  if (fd.fd < 0) return sys_fail(*this, "cannot open", p, -fd.fd);
+  std::string buf(65536, '\0');
+  for (;;) {
+    ssize_t n = ::read(fd.fd, buf.data(), buf.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return sys_fail(*this, "cannot read", p, errno);
+    }
+    if (n == 0) return {};
+    sink(std::string_view(buf.data(), static_cast<size_t>(n)));
+  }
 }
 
 Result<std::string> RealFs::read_file(std::string_view p) const {

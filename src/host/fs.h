@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -53,6 +54,11 @@ class Fs {
   std::string display(std::string_view p) const;
 
   virtual Result<std::string> read_file(std::string_view p) const = 0;
+  /// Reads p in pieces handed to sink in order (a large file read without holding it).
+  /// The default reads it whole; RealFs reads 64 KiB at a time. A failure after some
+  /// pieces were handed over is still a failure: the caller drops what it built.
+  virtual Status read_chunks(std::string_view p,
+                             const std::function<void(std::string_view)>& sink) const;
   /// The raw target of the symlink p (not resolved).
   virtual Result<std::string> read_link(std::string_view p) const = 0;
   /// Entry names of directory p, sorted, without "." and "..".
@@ -128,6 +134,8 @@ class RealFs final : public Fs {
 
   const std::string& root() const override { return root_; }
   Result<std::string> read_file(std::string_view p) const override;
+  Status read_chunks(std::string_view p,
+                     const std::function<void(std::string_view)>& sink) const override;
   Result<std::string> read_link(std::string_view p) const override;
   Result<std::vector<std::string>> list_dir(std::string_view p) const override;
   Result<FileStat> stat(std::string_view p, bool follow = true) const override;

@@ -3,7 +3,6 @@
 #include "probe/pci.h"
 
 #include <algorithm>
-#include <unordered_map>
 
 #include "host/paths.h"
 #include "host/text.h"
@@ -273,21 +272,16 @@ std::optional<std::string> name_devices(const Fs& fs, std::vector<PciDevice>& de
     auto st = fs.stat(p);
     if (!st) continue;
     root_has_one = true;
-    auto text = fs.read_file(p);
-    if (!text) {
-      notes.push_back({fs.display(p), text.error().describe() + "; trying the next pci.ids"});
+    PciIdsStream ids;
+    for (const auto& d : devices) ids.want(d.vendor_id, d.device_id);
+    if (auto r = fs.read_chunks(p, [&](std::string_view chunk) { ids.feed(chunk); }); !r) {
+      notes.push_back({fs.display(p), r.error().describe() + "; trying the next pci.ids"});
       continue;
     }
-    PciIds ids(*text);
-    // A machine has many functions of few models (a farm node: dozens of one NIC), and a
-    // device name is found by scanning its vendor's block: look each model up once.
-    std::unordered_map<std::uint32_t, std::optional<std::string_view>> seen;
+    ids.finish();
     for (auto& d : devices) {
-      if (auto v = ids.vendor(d.vendor_id)) d.vendor_name = std::string(*v);
-      auto key = std::uint32_t{d.vendor_id} << 16 | d.device_id;
-      auto it = seen.find(key);
-      if (it == seen.end()) it = seen.emplace(key, ids.device(d.vendor_id, d.device_id)).first;
-      if (it->second) d.device_name = std::string(*it->second);
+      d.vendor_name = ids.vendor(d.vendor_id);
+      d.device_name = ids.device(d.vendor_id, d.device_id);
     }
     return fs.display(p);
   }

@@ -89,4 +89,64 @@ std::optional<std::string_view> PciIds::device(std::uint16_t vendor, std::uint16
   return std::nullopt;
 }
 
+void PciIdsStream::want(std::uint16_t vendor, std::uint16_t device) {
+  vendors_.try_emplace(vendor);
+  devices_.try_emplace(std::uint32_t{vendor} << 16 | device);
+}
+
+void PciIdsStream::line(std::string_view line) {
+  if (done_ || line.empty() || line[0] == '#') return;
+  if (line[0] != '\t') {
+    block_ = -1;  // any other top-level line ends a vendor's block, as in PciIds
+    std::uint16_t v;
+    if (line.size() > 6 && hex4_at(line, 0, v) && line[4] == ' ') {
+      if (!vendors_seen_.insert(v).second) return;
+      auto it = vendors_.find(v);
+      if (it == vendors_.end()) return;
+      it->second = std::string(name_after(line, 4));
+      block_ = v;
+    } else if (line[0] == 'C' && line.size() > 1 && line[1] == ' ') {
+      done_ = true;
+    }
+    return;
+  }
+  std::uint16_t d;
+  if (block_ < 0 || line.size() <= 6 || line[1] == '\t' || !hex4_at(line, 1, d)) return;
+  auto it = devices_.find(static_cast<std::uint32_t>(block_) << 16 | d);
+  if (it != devices_.end() && !it->second) it->second = std::string(name_after(line, 5));
+}
+
+void PciIdsStream::feed(std::string_view chunk) {
+  while (!chunk.empty() && !done_) {
+    auto nl = chunk.find('\n');
+    if (nl == std::string_view::npos) {
+      carry_.append(chunk);
+      return;
+    }
+    if (carry_.empty()) {
+      line(chunk.substr(0, nl));
+    } else {
+      carry_.append(chunk.substr(0, nl));
+      line(carry_);
+      carry_.clear();
+    }
+    chunk.remove_prefix(nl + 1);
+  }
+}
+
+void PciIdsStream::finish() {
+  if (!carry_.empty()) line(carry_);
+  carry_.clear();
+}
+
+std::optional<std::string> PciIdsStream::vendor(std::uint16_t vendor) const {
+  auto it = vendors_.find(vendor);
+  return it == vendors_.end() ? std::nullopt : it->second;
+}
+
+std::optional<std::string> PciIdsStream::device(std::uint16_t vendor, std::uint16_t device) const {
+  auto it = devices_.find(std::uint32_t{vendor} << 16 | device);
+  return it == devices_.end() ? std::nullopt : it->second;
+}
+
 }  // namespace exliar

@@ -7,7 +7,7 @@
 
 namespace exliar {
 
-/// Lowercase hex SHA-256 (libcrypto).
+/// Lowercase hex SHA-256 (FIPS 180-4; hash.cpp says why not libcrypto).
 std::string sha256_hex(std::string_view data);
 
 }  // namespace exliar
