@@ -9,6 +9,7 @@
 #include "cli/output.h"
 #include "host/text.h"
 #include "plan/diff.h"
+#include "plan/next_steps.h"
 #include "plan/plan_check.h"
 #include "plan/plan_json.h"
 #include "state/plugin_hooks.h"
@@ -50,6 +51,13 @@ std::string render_plan(const Plan& plan, bool color, bool live) {
   std::string out = paint(color, Color::bold, "Plan: " + describe_intent(plan.intent)) + " (" +
                     std::to_string(plan.steps.size()) + " step" +
                     (plan.steps.size() == 1 ? "" : "s") + ")\n";
+  if (auto regen = regenerations(plan); !regen.empty()) {
+    out += std::to_string(regen.size()) + " regeneration" + (regen.size() == 1 ? "" : "s") +
+           (live ? ", run once each after every file is written: "
+                 : ", recorded for a chroot (not run with --root): ");
+    for (size_t i = 0; i < regen.size(); ++i) out += (i ? "; " : "") + shell_quote(regen[i]->argv);
+    out += "\n";
+  }
   for (const auto& w : plan.warnings) out += paint(color, Color::yellow, "warning: " + w) + "\n";
   size_t n = 0;
   for (const auto& s : plan.steps) {

@@ -29,12 +29,13 @@ class JsonStream {
  private:
   void key(std::string_view k);
   void put(std::string_view text);
+  void flush();
   /// value dumped at the given depth: every line after the first indented by it.
   void value_at(const nlohmann::ordered_json& value, int depth);
 
   Context& ctx_;
   bool to_file_;
-  std::string buffered_;  ///< with -o: the whole text, written atomically by finish()
+  std::string buffered_;  ///< with -o the whole text (one atomic write), else < 64 KiB
   bool first_member_ = true;
   bool first_element_ = true;
 };

@@ -36,4 +36,12 @@ AfterApply after_apply(const Plan& plan) {
   return a;
 }
 
+std::vector<const RunCommand*> regenerations(const Plan& plan) {
+  std::vector<const RunCommand*> out;
+  for (const auto& s : plan.steps)
+    if (const auto* c = std::get_if<RunCommand>(&s.action))
+      if (!c->argv.empty() && c->argv[0] != "modprobe") out.push_back(c);
+  return out;
+}
+
 }  // namespace exliar

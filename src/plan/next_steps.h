@@ -19,6 +19,12 @@ struct AfterApply {
 /// regeneration commands act at the next boot; runtime sysfs writes act at once.
 AfterApply after_apply(const Plan& plan);
 
+/// The regeneration commands of a plan (initramfs and boot loader tools; `modprobe` loads
+/// a module and is not one), in plan order. The backends plan each once per plan, covering
+/// every installed kernel (update-initramfs -k all, dracut --regenerate-all, mkinitcpio -P),
+/// and apply runs them after every file is written; `plan` prints how many there are.
+std::vector<const RunCommand*> regenerations(const Plan& plan);
+
 /// The one-line label of a step, as progress and the UI show it ("edit /etc/default/grub",
 /// "run update-initramfs -u -k all", "write vfio-pci to /sys/.../driver_override").
 std::string step_label(const Step& s);

@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "host/runner.h"
+#include "plan/next_steps.h"
 #include "probe/iommu.h"
 #include "probe/probe.h"
 
@@ -204,6 +205,33 @@ TEST(Planner, SecondPlanAfterApplyingTheFilesIsEmpty) {
   ASSERT_TRUE(second) << second.error().describe();
   EXPECT_TRUE(second->steps.empty()) << second->steps.size() << " steps left";
   runner.run({"rm", "-rf", tmp}, {});
+}
+
+// Issue 23 item 3: one initramfs rebuild per plan, covering every installed kernel, and
+// no regeneration twice, on every fixture machine where a plan exists.
+TEST(Planner, EachRegenerationOncePerPlanAndOneInitramfsRebuildForAllKernels) {
+  const std::vector<std::string> initramfs = {"update-initramfs", "dracut", "mkinitcpio"};
+  int planned = 0;
+  for (auto name : {"z370-ubuntu", "mx150-debian", "pavilion-fedora-noiommu", "fiji-proxmox",
+                    "z690-arch", "b550-manjaro-acs", "yoga-popos"}) {
+    auto m = load(name);
+    auto p = plan_for(m, "auto");
+    if (!p) continue;  // nothing to pass through here (check says why)
+    ++planned;
+    auto regen = regenerations(*p);
+    int rebuilds = 0;
+    for (size_t i = 0; i < regen.size(); ++i) {
+      for (size_t k = 0; k < i; ++k) EXPECT_NE(regen[i]->argv, regen[k]->argv) << name;
+      if (std::count(initramfs.begin(), initramfs.end(), regen[i]->argv[0])) ++rebuilds;
+    }
+    EXPECT_EQ(rebuilds, 1) << name;
+    for (const auto& s : p->steps) {  // modprobe loads a module: not a regeneration
+      auto* c = std::get_if<RunCommand>(&s.action);
+      if (!c || c->argv[0] != "modprobe") continue;
+      for (auto* r : regen) EXPECT_NE(r, c) << name;
+    }
+  }
+  EXPECT_GE(planned, 3);
 }
 
 }  // namespace
