@@ -1,6 +1,8 @@
 // GRUB (grub-mkconfig / update-grub) and GRUB with BLS entries (Fedora, RHEL: grubby).
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "boot/backend.h"
 #include "boot/entry_files.h"
 #include "boot/grub.h"
@@ -234,6 +236,36 @@ RunCommand grubby_command(const std::vector<BlsEntryFile>& entries, const ParamE
           with(before ? "--args=" + *before : "--remove-args=" + key)};
 }
 
+/// One grubby call for the whole plan where that means the same as one per parameter
+/// (issue 23: one regeneration per plan): grubby takes several space-separated arguments in
+/// one --args or --remove-args. Merged only when every command is of one kind, every undo
+/// of one kind and no key is edited twice (grubby's order between an --args and a
+/// --remove-args in one call, and between two values of one key, is not relied upon).
+std::vector<RunCommand> merge_grubby(std::vector<RunCommand> cmds,
+                                     const std::vector<ParamEdit>& edits) {
+  if (cmds.size() < 2) return cmds;
+  auto kind = [](const std::vector<std::string>& argv) {
+    return argv.size() == 3 ? argv[2].substr(0, argv[2].find('=') + 1) : std::string();
+  };
+  std::string k = kind(cmds[0].argv), uk = kind(cmds[0].undo_argv);
+  std::vector<std::string> keys;
+  for (const auto& e : edits) keys.push_back(normalize_key(e.param.substr(0, e.param.find('='))));
+  std::sort(keys.begin(), keys.end());
+  if (k.empty() || uk.empty() || std::adjacent_find(keys.begin(), keys.end()) != keys.end())
+    return cmds;
+  std::string args, undo;
+  for (size_t i = 0; i < cmds.size(); ++i) {
+    if (kind(cmds[i].argv) != k || kind(cmds[i].undo_argv) != uk) return cmds;
+    args += (i ? " " : "") + cmds[i].argv[2].substr(k.size());
+  }
+  for (size_t i = cmds.size(); i-- > 0;)  // undone in reverse, as separate calls would be
+    undo += (undo.empty() ? "" : " ") + cmds[i].undo_argv[2].substr(uk.size());
+  RunCommand one = cmds[0];
+  one.argv[2] = k + args;
+  one.undo_argv[2] = uk + undo;
+  return {one};
+}
+
 class BlsBackend final : public BootBackend {
  public:
   explicit BlsBackend(System s) : sys_(std::move(s)) {}
@@ -273,6 +305,8 @@ class BlsBackend final : public BootBackend {
       if (auto r = plan_kernel_cmdline_edit(fs, edits, plan, "boot/bls"); !r)
         return tl::unexpected(r.error());
     }
+    std::vector<RunCommand> cmds;
+    std::vector<ParamEdit> touching;
     for (const auto& e : edits) {
       bool touches = false;
       for (const auto& f : *entries) {
@@ -283,10 +317,12 @@ class BlsBackend final : public BootBackend {
       }
       if (!touches) continue;
       plan.applied.push_back(e);
-      RunCommand c = grubby_command(*entries, e);
+      touching.push_back(e);
+      cmds.push_back(grubby_command(*entries, e));
+    }
+    for (auto& c : merge_grubby(std::move(cmds), touching))
       plan.steps.push_back(
           command_step(std::move(c), "apply the command line to installed kernels", "boot/bls"));
-    }
     return plan;
   }
 

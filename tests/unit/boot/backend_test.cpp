@@ -163,6 +163,20 @@ TEST(GrubBackend, FedoraSymlinkBiosEfiAndBls) {
             (V{"grubby", "--update-kernel=ALL", "--args=vfio-pci.ids=10de:1b80,10de:10f0"}));
   EXPECT_EQ(cmds[1].undo_argv,
             (V{"grubby", "--update-kernel=ALL", "--args=vfio-pci.ids=10de:1b80"}));
+  // Adds whose undos are all removals: one grubby call (one regeneration per plan, issue
+  // 23), undone in reverse order. The mixed case above stays one call per parameter.
+  p = be->plan(fs, add_edits({"intel_iommu=on", "iommu=pt", "rd.driver.pre=vfio-pci"}));
+  ASSERT_TRUE(p) << p.error().describe();
+  cmds = commands_of(*p);
+  ASSERT_EQ(cmds.size(), 1u);
+  EXPECT_EQ(cmds[0].argv, (V{"grubby", "--update-kernel=ALL",
+                             "--args=intel_iommu=on iommu=pt rd.driver.pre=vfio-pci"}));
+  EXPECT_EQ(cmds[0].undo_argv, (V{"grubby", "--update-kernel=ALL",
+                                  "--remove-args=rd.driver.pre iommu=pt intel_iommu=on"}));
+  // The same key twice is never merged: grubby's order between its values is not relied on.
+  p = be->plan(fs, add_edits({"iommu=pt", "iommu=on"}));
+  ASSERT_TRUE(p) << p.error().describe();
+  EXPECT_NE(commands_of(*p).size(), 1u);
 }
 
 TEST(SystemdBoot, EveryInstalledEntryTabsSeveralOptionsAndComments) {
