@@ -69,6 +69,22 @@ class KernelstubBackend final : public BootBackend {
               RunCommand{{"kernelstub", "-a", w}, "add a kernel option", {"kernelstub", "-d", w}},
               "kernel option " + w, "boot/kernelstub"));
     }
+    // Each kernelstub call rewrites its configuration and copies the kernel and initramfs
+    // to the ESP again: a plan that only adds options makes one call (issue 23: one
+    // regeneration per plan). kernelstub(1) takes them as one quoted list, `-a
+    // "kernel-options"`; undone as one `-d` of the same list. A plan that also deletes
+    // keeps one call per option (kernelstub's order between -a and -d is not relied on).
+    bool adds_only = plan.steps.size() > 1;
+    for (const auto& st : plan.steps)
+      adds_only = adds_only && std::get<RunCommand>(st.action).argv[1] == "-a";
+    if (adds_only) {
+      std::vector<std::string> words;
+      for (const auto& st : plan.steps) words.push_back(std::get<RunCommand>(st.action).argv[2]);
+      std::string all = join(words, " ");
+      plan.steps = {command_step(
+          RunCommand{{"kernelstub", "-a", all}, "add kernel options", {"kernelstub", "-d", all}},
+          "kernel options " + all, "boot/kernelstub")};
+    }
     return plan;
   }
 };

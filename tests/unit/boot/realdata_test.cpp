@@ -7,6 +7,7 @@
 #include "boot/grub.h"
 #include "boot_test_util.h"
 #include "host/paths.h"
+#include "host/text.h"
 
 namespace exliar::boot {
 namespace {
@@ -152,15 +153,26 @@ TEST(RealData, KernelstubPlanIsCommands) {
                                 "systemd.show_status=true"}));
   auto plan = (*be)->plan(fs, add_edits(param_sets()[0]));
   ASSERT_TRUE(plan) << plan.error().describe();
-  ASSERT_EQ(plan->steps.size(), 4u);
-  auto c = std::get<RunCommand>(plan->steps[2].action);
-  EXPECT_EQ(c.argv,
-            (std::vector<std::string>{"kernelstub", "-a", "vfio-pci.ids=10de:1b80,10de:10f0"}));
-  EXPECT_EQ(c.undo_argv,
-            (std::vector<std::string>{"kernelstub", "-d", "vfio-pci.ids=10de:1b80,10de:10f0"}));
+  // Only additions: one kernelstub call for all of them (each call copies the kernel and
+  // initramfs to the ESP again), undone by one -d of the same list.
+  ASSERT_EQ(plan->steps.size(), 1u);
+  auto c = std::get<RunCommand>(plan->steps[0].action);
+  ASSERT_EQ(c.argv.size(), 3u);
+  EXPECT_EQ(c.argv[1], "-a");
+  auto words = split(c.argv[2], ' ');
+  EXPECT_EQ(words.size(), 4u);
+  EXPECT_NE(std::find(words.begin(), words.end(), "vfio-pci.ids=10de:1b80,10de:10f0"), words.end());
+  EXPECT_EQ(c.undo_argv, (std::vector<std::string>{"kernelstub", "-d", c.argv[2]}));
   // Already-present options produce nothing.
   auto none = (*be)->plan(fs, add_edits({"loglevel=7"}));
   EXPECT_TRUE(none->steps.empty());
+  // A plan that also deletes (a merged comma list: -d the old token, -a the new) keeps one
+  // call per option.
+  root.write(std::string(paths::kEtcKernelstubConfig),
+             "{\"user\": {\"kernel_options\": [\"quiet\", \"vfio-pci.ids=10de:1b80\"]}}");
+  auto mixed = (*be)->plan(fs, add_edits({"vfio-pci.ids=10de:10f0", "iommu=pt"}));
+  ASSERT_TRUE(mixed) << mixed.error().describe();
+  EXPECT_EQ(mixed->steps.size(), 3u);
 }
 
 }  // namespace
