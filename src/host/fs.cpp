@@ -199,20 +199,28 @@ int RealFs::open_parent(std::string_view p, std::string& name) const {
   return open_beneath(path_dirname(norm), O_PATH | O_DIRECTORY);
 }
 
+namespace {
+
+// Reads fd to its end in 64 KiB pieces handed to sink; false with errno set on a failure.
+bool read_all(int fd, const std::function<void(std::string_view)>& sink) {
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return false;
+    if (n == 0) return true;
+    sink(std::string_view(buf, static_cast<size_t>(n)));
+  }
+}
+
+}  // namespace
+
 Status RealFs::read_chunks(std::string_view p,
                            const std::function<void(std::string_view)>& sink) const {
   Fd fd(open_beneath(p, O_RDONLY));
   if (fd.fd < 0) return sys_fail(*this, "cannot open", p, -fd.fd);
-  std::string buf(65536, '\0');
-  for (;;) {
-    ssize_t n = ::read(fd.fd, buf.data(), buf.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return sys_fail(*this, "cannot read", p, errno);
-    }
-    if (n == 0) return {};
-    sink(std::string_view(buf.data(), static_cast<size_t>(n)));
-  }
+  if (!read_all(fd.fd, sink)) return sys_fail(*this, "cannot read", p, errno);
+  return {};
 }
 
 Result<std::string> RealFs::read_file(std::string_view p) const {
@@ -223,16 +231,8 @@ Result<std::string> RealFs::read_file(std::string_view p) const {
   // 2x its size (the 1.3 MB pci.ids peaked at 3 MB of heap). sysfs says 4096 for all.
   if (struct stat st{}; ::fstat(fd.fd, &st) == 0 && S_ISREG(st.st_mode))
     out.reserve(static_cast<size_t>(st.st_size));
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(fd.fd, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return sys_fail(*this, "cannot read", p, errno);
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
+  if (!read_all(fd.fd, [&](std::string_view piece) { out.append(piece); }))
+    return sys_fail(*this, "cannot read", p, errno);
   return out;
 }
 

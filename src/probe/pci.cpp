@@ -129,12 +129,9 @@ std::optional<PciUevent> parse_pci_uevent(std::string_view text) {
   PciUevent u;
   bool have_id = false, have_class = false;
   auto id_pair = [](std::string_view v, std::uint16_t& a, std::uint16_t& b) {
-    if (v.size() != 9 || v[4] != ':') return false;
-    auto x = parse_hex(v.substr(0, 4));
-    auto y = parse_hex(v.substr(5));
-    if (!x || !y) return false;
-    a = static_cast<std::uint16_t>(*x);
-    b = static_cast<std::uint16_t>(*y);
+    if (!is_pci_id(v)) return false;  // "10DE:1D01", as in vfio-pci.ids=
+    a = static_cast<std::uint16_t>(*parse_hex(v.substr(0, 4)));
+    b = static_cast<std::uint16_t>(*parse_hex(v.substr(5)));
     return true;
   };
   for (auto line : split_lines(text)) {

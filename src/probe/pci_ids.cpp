@@ -31,6 +31,14 @@ std::string_view name_after(std::string_view line, size_t pos) {
   return trim(line.substr(pos));
 }
 
+// The two line forms both readers look for: "vvvv  Vendor" and "\tdddd  Device".
+bool vendor_line(std::string_view line, std::uint16_t& v) {
+  return line.size() > 6 && hex4_at(line, 0, v) && line[4] == ' ';
+}
+bool device_line(std::string_view line, std::uint16_t& d) {
+  return line.size() > 6 && line[0] == '\t' && line[1] != '\t' && hex4_at(line, 1, d);
+}
+
 }  // namespace
 
 PciIds::PciIds(std::string_view text) {
@@ -49,7 +57,7 @@ PciIds::PciIds(std::string_view text) {
     if (!line.empty() && line[0] != '\t' && line[0] != '#') {
       close_block(i);
       std::uint16_t v;
-      if (line.size() > 6 && hex4_at(line, 0, v) && line[4] == ' ') {
+      if (vendor_line(line, v)) {
         // First entry wins, as in lspci.
         if (!vendors_.count(v)) {
           vendors_[v].name = name_after(line, 4);
@@ -82,8 +90,7 @@ std::optional<std::string_view> PciIds::device(std::uint16_t vendor, std::uint16
     if (end == std::string_view::npos) end = b.size();
     std::string_view line = b.substr(i, end - i);
     std::uint16_t d;
-    if (line.size() > 6 && line[0] == '\t' && line[1] != '\t' && hex4_at(line, 1, d) && d == device)
-      return name_after(line, 5);
+    if (device_line(line, d) && d == device) return name_after(line, 5);
     i = end + 1;
   }
   return std::nullopt;
@@ -99,7 +106,7 @@ void PciIdsStream::line(std::string_view line) {
   if (line[0] != '\t') {
     block_ = -1;  // any other top-level line ends a vendor's block, as in PciIds
     std::uint16_t v;
-    if (line.size() > 6 && hex4_at(line, 0, v) && line[4] == ' ') {
+    if (vendor_line(line, v)) {
       if (!vendors_seen_.insert(v).second) return;
       auto it = vendors_.find(v);
       if (it == vendors_.end()) return;
@@ -111,7 +118,7 @@ void PciIdsStream::line(std::string_view line) {
     return;
   }
   std::uint16_t d;
-  if (block_ < 0 || line.size() <= 6 || line[1] == '\t' || !hex4_at(line, 1, d)) return;
+  if (block_ < 0 || !device_line(line, d)) return;
   auto it = devices_.find(static_cast<std::uint32_t>(block_) << 16 | d);
   if (it != devices_.end() && !it->second) it->second = std::string(name_after(line, 5));
 }
